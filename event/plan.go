@@ -1,0 +1,195 @@
+package event
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/jetgraph/jetgraph/saver"
+)
+
+// The Plan methods check a change against the thread's current state and
+// return the records that make it. A saver appends them conditionally on
+// t.Seq and, once appended, applies them with ApplyRecords. If the append
+// finds the log moved on, the saver catches up and plans again: the checks
+// run against the new state, so a retry never overrides another writer.
+
+// PlanPut plans saver.Saver.Put.
+func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadata, newVersions map[string]uint64) ([]Record, saver.Config, error) {
+	if err := saver.ValidatePut(cfg, cp); err != nil {
+		return nil, saver.Config{}, err
+	}
+	if err := t.checkParent(cfg.CheckpointNS, cfg.CheckpointID); err != nil {
+		return nil, saver.Config{}, err
+	}
+	n := t.ns[cfg.CheckpointNS]
+	if isLine(string(md.Source)) && n != nil {
+		if child, ok := n.lineChild[cfg.CheckpointID]; ok && child != cp.ID {
+			if e := n.entries[child]; e != nil && !e.removed {
+				return nil, saver.Config{}, &saver.ConflictError{ThreadID: t.ID,
+					Reason: fmt.Sprintf("checkpoint %q of namespace %q already continues from %q", child, cfg.CheckpointNS, cfg.CheckpointID)}
+			}
+		}
+	}
+	var parentValues map[string]*value
+	if p := t.entry(cfg.CheckpointNS, cfg.CheckpointID); p != nil && cfg.CheckpointID != "" {
+		parentValues = p.values
+	}
+	rec := CheckpointRecord{
+		NS:           cfg.CheckpointNS,
+		ID:           cp.ID,
+		ParentID:     cfg.CheckpointID,
+		TS:           cp.TS.UnixNano(),
+		Versions:     maps.Clone(cp.ChannelVersions),
+		VersionsSeen: cloneSeen(cp.VersionsSeen),
+		Metadata:     metadataRecord(md),
+	}
+	if cp.TS.IsZero() {
+		rec.TS = 0
+	}
+	for _, ch := range slices.Sorted(maps.Keys(newVersions)) {
+		v, ok := cp.ChannelValues[ch]
+		if !ok {
+			rec.Values = append(rec.Values, ChannelDelta{Channel: ch, Op: OpClear})
+			continue
+		}
+		rec.Values = append(rec.Values, delta(ch, parentValues[ch], v))
+	}
+	out := saver.Config{ThreadID: t.ID, CheckpointNS: cfg.CheckpointNS, CheckpointID: cp.ID}
+	return []Record{{Kind: KindCheckpoint, V: SchemaVersion, Checkpoint: &rec}}, out, nil
+}
+
+// checkParent refuses a parent that was deleted.
+func (t *Thread) checkParent(ns, parentID string) error {
+	if parentID == "" || t.entry(ns, parentID) != nil {
+		return nil
+	}
+	if t.deletedThrough != "" && parentID <= t.deletedThrough {
+		return fmt.Errorf("thread %q: checkpoint %s: %w", t.ID, parentID, saver.ErrDeleted)
+	}
+	return nil
+}
+
+// PlanWrites plans saver.Saver.PutWrites. The checkpoint must exist.
+func (t *Thread) PlanWrites(cfg saver.Config, writes []saver.Write, taskID string) ([]Record, error) {
+	if err := saver.ValidateWrites(cfg, taskID); err != nil {
+		return nil, err
+	}
+	if e := t.entry(cfg.CheckpointNS, cfg.CheckpointID); e == nil || e.removed {
+		if err := t.checkParent(cfg.CheckpointNS, cfg.CheckpointID); err != nil {
+			return nil, err
+		}
+		return nil, &saver.NotFoundError{ThreadID: t.ID, CheckpointNS: cfg.CheckpointNS, CheckpointID: cfg.CheckpointID}
+	}
+	rec := WritesRecord{NS: cfg.CheckpointNS, CheckpointID: cfg.CheckpointID}
+	for i, w := range writes {
+		rec.Writes = append(rec.Writes, WriteRecord{TaskID: taskID, Idx: saver.WriteIndex(w.Channel, i), Channel: w.Channel, Value: w.Value})
+	}
+	return []Record{{Kind: KindWrites, V: SchemaVersion, Writes: &rec}}, nil
+}
+
+// PlanDelete plans saver.Saver.DeleteThread. It returns no records for a
+// thread that holds nothing.
+func (t *Thread) PlanDelete() []Record {
+	if t.Empty() {
+		return nil
+	}
+	through := t.deletedThrough
+	for _, n := range t.ns {
+		for id := range n.entries {
+			through = max(through, id)
+		}
+	}
+	return []Record{{Kind: KindTombstone, V: SchemaVersion, Tombstone: &TombstoneRecord{DeletedThrough: through}}}
+}
+
+// PlanFork plans the seed of a new thread that starts from the checkpoint
+// src names in t (the latest when src.CheckpointID is empty): one entry with
+// every value set, so its cost does not depend on t's history.
+func (t *Thread) PlanFork(src saver.Config) ([]Record, saver.Config, error) {
+	tu, err := t.Get(src)
+	if err != nil {
+		return nil, saver.Config{}, err
+	}
+	e := t.entry(tu.Config.CheckpointNS, tu.Config.CheckpointID)
+	rec := e.rec
+	rec.ParentID = ""
+	rec.Values = fullValues(e.values)
+	seed := SeedRecord{
+		Origin:  &Origin{ThreadID: t.ID, NS: rec.NS, CheckpointID: rec.ID, Seq: t.Seq},
+		Entries: []SeedEntry{{Checkpoint: rec, Writes: slices.Clone(e.writes)}},
+	}
+	return []Record{{Kind: KindSeed, V: SchemaVersion, Seed: &seed}}, tu.Config, nil
+}
+
+// PlanCopy plans the seed of a thread that holds the same checkpoints and
+// writes as t.
+func (t *Thread) PlanCopy() []Record {
+	seed := t.seed()
+	seed.Origin = &Origin{ThreadID: t.ID, Seq: t.Seq}
+	seed.DeletedThrough = ""
+	for i := range seed.Entries {
+		seed.Entries[i].Seq = 0 // sequences of the source mean nothing in the copy
+	}
+	return []Record{{Kind: KindSeed, V: SchemaVersion, Seed: seed}}
+}
+
+// PlanPrune plans a prune. It returns no records when there is nothing to drop.
+func (t *Thread) PlanPrune(strategy saver.PruneStrategy) ([]Record, error) {
+	switch strategy {
+	case saver.PruneDelete:
+		return t.PlanDelete(), nil
+	case saver.PruneKeepLatest, "":
+	default:
+		return nil, saver.Invalid("prune strategy", fmt.Sprintf("unknown %q", strategy))
+	}
+	var entries []SeedEntry
+	total := 0
+	for _, nsName := range t.Namespaces() {
+		ref, _ := t.Latest(nsName)
+		e := t.entry(nsName, ref.ID)
+		rec := e.rec
+		rec.Values = fullValues(e.values)
+		entries = append(entries, SeedEntry{Checkpoint: rec, Writes: slices.Clone(e.writes), Seq: e.seq})
+	}
+	for _, n := range t.ns {
+		total += len(n.entries)
+	}
+	if total == len(entries) {
+		return nil, nil
+	}
+	seed := SeedRecord{Origin: t.Origin, DeletedThrough: t.deletedThrough, Entries: entries}
+	return []Record{{Kind: KindSeed, V: SchemaVersion, Seed: &seed}}, nil
+}
+
+// PlanRollback plans saver.RunDeleter.DeleteForRuns for this thread. It
+// returns no records when no live checkpoint has one of the run ids.
+func (t *Thread) PlanRollback(runIDs []string) []Record {
+	for _, n := range t.ns {
+		for _, e := range n.entries {
+			if !e.removed && e.rec.Metadata.RunID != "" && slices.Contains(runIDs, e.rec.Metadata.RunID) {
+				rb := RollbackRecord{RunIDs: slices.Clone(runIDs)}
+				return []Record{{Kind: KindRollback, V: SchemaVersion, Rollback: &rb}}
+			}
+		}
+	}
+	return nil
+}
+
+func fullValues(values map[string]*value) []ChannelDelta {
+	var out []ChannelDelta
+	for _, ch := range slices.Sorted(maps.Keys(values)) {
+		out = append(out, ChannelDelta{Channel: ch, Op: OpSet, Data: values[ch].bytes()})
+	}
+	return out
+}
+
+func metadataRecord(md saver.Metadata) MetadataRecord {
+	return MetadataRecord{
+		Source:  string(md.Source),
+		Step:    md.Step,
+		Parents: maps.Clone(md.Parents),
+		RunID:   md.RunID,
+		Extra:   maps.Clone(md.Extra),
+	}
+}

@@ -1,0 +1,221 @@
+package event
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jetgraph/jetgraph/saver"
+)
+
+// Thread is the folded state of one thread's log: every checkpoint of every
+// namespace, with values and pending writes. Apply advances it by one event.
+// A Thread is not safe for concurrent use; savers guard it.
+type Thread struct {
+	// ID is the thread id.
+	ID string
+	// Seq is the sequence of the last event applied.
+	Seq uint64
+	// Origin is where the thread was forked from, if it was.
+	Origin *Origin
+	// deletedThrough is the tombstone's high-water mark ("" if never deleted).
+	deletedThrough string
+	ns             map[string]*namespace
+	applied        uint64 // counts entries added, for a stable snapshot order
+}
+
+type namespace struct {
+	entries map[string]*entry
+	// lineChild maps a checkpoint id to its input or loop child: the line of
+	// execution that continues from it ("" keys the first checkpoint).
+	lineChild map[string]string
+}
+
+type entry struct {
+	rec     CheckpointRecord
+	values  map[string]*value
+	writes  []WriteRecord // sorted by (task id, idx)
+	seq     uint64
+	order   uint64
+	removed bool
+}
+
+// NewThread returns the state of a thread with no events.
+func NewThread(id string) *Thread {
+	return &Thread{ID: id, ns: make(map[string]*namespace)}
+}
+
+// Fold folds a thread's events, in order, into its state. It is the one
+// function that gives events their meaning.
+func Fold(threadID string, events []Event) (*Thread, error) {
+	t := NewThread(threadID)
+	for _, ev := range events {
+		if err := t.Apply(ev.Seq, ev.Payload); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// Event is one entry of a thread's log.
+type Event struct {
+	Seq     uint64
+	Payload []byte
+}
+
+// Apply decodes one event and folds it in. A payload that does not decode is
+// a *DecodeError naming the thread and sequence, and leaves t unchanged
+// except that Seq advances past it, so a reader can log it and go on.
+func (t *Thread) Apply(seq uint64, payload []byte) error {
+	recs, err := Decode(payload)
+	if err != nil {
+		de := err.(*DecodeError)
+		de.Thread, de.Seq = t.ID, seq
+		t.Seq = seq
+		return de
+	}
+	t.ApplyRecords(seq, recs)
+	return nil
+}
+
+// ApplyRecords folds already-decoded records written at seq.
+func (t *Thread) ApplyRecords(seq uint64, recs []Record) {
+	for i := range recs {
+		t.applyRecord(seq, &recs[i])
+	}
+	t.Seq = seq
+}
+
+func (t *Thread) applyRecord(seq uint64, r *Record) {
+	switch r.Kind {
+	case KindCheckpoint:
+		t.putCheckpoint(seq, *r.Checkpoint)
+	case KindWrites:
+		if e := t.entry(r.Writes.NS, r.Writes.CheckpointID); e != nil {
+			for _, w := range r.Writes.Writes {
+				e.addWrite(w)
+			}
+		}
+	case KindSeed:
+		t.reset()
+		t.Origin = r.Seed.Origin
+		t.deletedThrough = r.Seed.DeletedThrough
+		for _, se := range r.Seed.Entries {
+			s := seq
+			if se.Seq != 0 {
+				s = se.Seq
+			}
+			e := t.putCheckpoint(s, se.Checkpoint)
+			for _, w := range se.Writes {
+				e.addWrite(w)
+			}
+			e.removed = se.Removed
+		}
+	case KindTombstone:
+		t.reset()
+		t.Origin = nil
+		if r.Tombstone.DeletedThrough > t.deletedThrough {
+			t.deletedThrough = r.Tombstone.DeletedThrough
+		}
+	case KindRollback:
+		for _, ns := range t.ns {
+			for _, e := range ns.entries {
+				if slices.Contains(r.Rollback.RunIDs, e.rec.Metadata.RunID) && e.rec.Metadata.RunID != "" {
+					e.removed = true
+					e.writes = nil
+				}
+			}
+		}
+	}
+}
+
+func (t *Thread) reset() {
+	t.ns = make(map[string]*namespace)
+}
+
+func (t *Thread) namespace(ns string) *namespace {
+	n := t.ns[ns]
+	if n == nil {
+		n = &namespace{entries: make(map[string]*entry), lineChild: make(map[string]string)}
+		t.ns[ns] = n
+	}
+	return n
+}
+
+func (t *Thread) entry(ns, id string) *entry {
+	if n := t.ns[ns]; n != nil {
+		return n.entries[id]
+	}
+	return nil
+}
+
+func (t *Thread) putCheckpoint(seq uint64, rec CheckpointRecord) *entry {
+	n := t.namespace(rec.NS)
+	values := make(map[string]*value)
+	if p := n.entries[rec.ParentID]; p != nil && rec.ParentID != "" {
+		for ch, v := range p.values {
+			values[ch] = v
+		}
+	}
+	for _, d := range rec.Values {
+		switch d.Op {
+		case OpSet:
+			values[d.Channel] = setValue(d.Data)
+		case OpAppend:
+			values[d.Channel] = appendValue(values[d.Channel], d.Data)
+		case OpClear:
+			delete(values, d.Channel)
+		}
+	}
+	e := n.entries[rec.ID]
+	if e == nil {
+		t.applied++
+		e = &entry{order: t.applied}
+		n.entries[rec.ID] = e
+	}
+	e.rec, e.values, e.seq, e.removed = rec, values, seq, false
+	if isLine(rec.Metadata.Source) {
+		cur, taken := n.lineChild[rec.ParentID]
+		if !taken || n.entries[cur] == nil || n.entries[cur].removed {
+			n.lineChild[rec.ParentID] = rec.ID
+		}
+	}
+	return e
+}
+
+func isLine(source string) bool {
+	return source == string(saver.SourceInput) || source == string(saver.SourceLoop)
+}
+
+func (e *entry) addWrite(w WriteRecord) {
+	i, found := slices.BinarySearchFunc(e.writes, w, func(a, b WriteRecord) int {
+		if c := strings.Compare(a.TaskID, b.TaskID); c != 0 {
+			return c
+		}
+		return a.Idx - b.Idx
+	})
+	switch {
+	case !found:
+		e.writes = slices.Insert(e.writes, i, w)
+	case saver.IsSpecialChannel(w.Channel):
+		e.writes[i] = w
+	}
+}
+
+// Empty reports whether the thread has no live checkpoint.
+func (t *Thread) Empty() bool {
+	for _, n := range t.ns {
+		for _, e := range n.entries {
+			if !e.removed {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Deleted reports whether the thread was deleted (it may have been started
+// again since).
+func (t *Thread) Deleted() bool { return t.deletedThrough != "" }
+
+func (t *Thread) created(e *entry) time.Time { return time.Unix(0, e.rec.TS).UTC() }

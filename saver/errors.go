@@ -1,0 +1,80 @@
+package saver
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every backend maps its native errors to these; check them
+// with errors.Is.
+var (
+	// ErrNotFound: the thread, namespace or checkpoint does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: another writer changed the thread first; nothing was written.
+	ErrConflict = errors.New("conflict")
+	// ErrDeleted: the write builds on a thread that was deleted.
+	ErrDeleted = errors.New("thread deleted")
+	// ErrInvalid: the arguments are malformed (empty thread id, ...).
+	ErrInvalid = errors.New("invalid argument")
+	// ErrTooLarge: the write exceeds what the store accepts in one append.
+	ErrTooLarge = errors.New("too large")
+	// ErrCorrupt: stored data could not be decoded.
+	ErrCorrupt = errors.New("corrupt data")
+)
+
+// NotFoundError says which checkpoint is missing. It unwraps to ErrNotFound.
+type NotFoundError struct {
+	ThreadID     string
+	CheckpointNS string
+	CheckpointID string
+}
+
+func (e *NotFoundError) Error() string {
+	if e.CheckpointID == "" {
+		return fmt.Sprintf("thread %q namespace %q: no checkpoint: %v", e.ThreadID, e.CheckpointNS, ErrNotFound)
+	}
+	return fmt.Sprintf("thread %q namespace %q: checkpoint %s: %v", e.ThreadID, e.CheckpointNS, e.CheckpointID, ErrNotFound)
+}
+
+// Unwrap returns ErrNotFound.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+// ConflictError says why a write lost a race. It unwraps to ErrConflict.
+type ConflictError struct {
+	ThreadID string
+	// Reason describes the conflict, e.g. "checkpoint X already has a child".
+	Reason string
+	// Expected and Actual are log positions when the conflict was detected by
+	// a conditional append; zero otherwise.
+	Expected, Actual uint64
+}
+
+func (e *ConflictError) Error() string {
+	msg := fmt.Sprintf("thread %q: %v", e.ThreadID, ErrConflict)
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	if e.Expected != 0 || e.Actual != 0 {
+		msg += fmt.Sprintf(" (expected last sequence %d, found %d)", e.Expected, e.Actual)
+	}
+	return msg
+}
+
+// Unwrap returns ErrConflict.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// InvalidError names the argument that is malformed. It unwraps to ErrInvalid.
+type InvalidError struct {
+	Field  string
+	Reason string
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("%s: %s: %v", e.Field, e.Reason, ErrInvalid)
+}
+
+// Unwrap returns ErrInvalid.
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+// Invalid returns an *InvalidError.
+func Invalid(field, reason string) error { return &InvalidError{Field: field, Reason: reason} }

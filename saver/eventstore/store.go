@@ -1,0 +1,346 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/jetgraph/jetgraph/event"
+	"github.com/jetgraph/jetgraph/saver"
+)
+
+// Options configures a Store. The zero value is usable.
+type Options struct {
+	// MaxThreads bounds how many folded threads are cached in memory.
+	// Defaults to 4096; a negative value caches every thread.
+	MaxThreads int
+	// MaxRetries bounds how often a write is planned again after another
+	// writer moved the thread on. Defaults to 8.
+	MaxRetries int
+	// MinSnapshotBytes is how many bytes of events must follow a snapshot
+	// before the next one, for logs that are SnapshotSavers. A new snapshot
+	// is also only taken once the events since the last one outweigh it, so
+	// snapshots stay linear in the log. Defaults to 64 KiB.
+	MinSnapshotBytes int
+	// Logger receives corrupt-event reports. Defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is a saver.Saver over a Log.
+type Store struct {
+	log  Log
+	opts Options
+
+	mu      sync.Mutex
+	threads map[string]*cached
+}
+
+// cached is one thread's folded state; mu serializes everything done to it.
+type cached struct {
+	mu         sync.Mutex
+	t          *event.Thread
+	snapSize   int
+	bytesSince int
+}
+
+var (
+	_ saver.Saver      = (*Store)(nil)
+	_ saver.Copier     = (*Store)(nil)
+	_ saver.Forker     = (*Store)(nil)
+	_ saver.Pruner     = (*Store)(nil)
+	_ saver.RunDeleter = (*Store)(nil)
+	_ saver.Locator    = (*Store)(nil)
+)
+
+// New returns a Store over log.
+func New(log Log, opts Options) *Store {
+	if opts.MaxThreads == 0 {
+		opts.MaxThreads = 4096
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 8
+	}
+	if opts.MinSnapshotBytes == 0 {
+		opts.MinSnapshotBytes = 64 << 10
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Store{log: log, opts: opts, threads: make(map[string]*cached)}
+}
+
+// Log returns the log the store writes to.
+func (s *Store) Log() Log { return s.log }
+
+func (s *Store) acquire(thread string) *cached {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.threads[thread]
+	if c == nil {
+		if s.opts.MaxThreads > 0 && len(s.threads) >= s.opts.MaxThreads {
+			for id, old := range s.threads { // evict one; the log stays the truth
+				if old.mu.TryLock() {
+					delete(s.threads, id)
+					old.mu.Unlock()
+					break
+				}
+			}
+		}
+		c = &cached{}
+		s.threads[thread] = c
+	}
+	return c
+}
+
+// sync brings c up to the newest event of the thread. c.mu must be held.
+func (s *Store) sync(ctx context.Context, c *cached, thread string) error {
+	if c.t == nil {
+		t, err := s.cold(ctx, thread)
+		if err != nil {
+			return err
+		}
+		c.t = t
+	}
+	last, err := s.log.LastSeq(ctx, thread)
+	if err != nil {
+		return fmt.Errorf("thread %q: last sequence: %w", thread, err)
+	}
+	if last == c.t.Seq {
+		return nil
+	}
+	if last < c.t.Seq { // the log went back (restored, or recreated): start over
+		c.t = event.NewThread(thread)
+	}
+	return s.fold(ctx, c.t, thread)
+}
+
+func (s *Store) cold(ctx context.Context, thread string) (*event.Thread, error) {
+	if sl, ok := s.log.(SnapshotLoader); ok {
+		b, err := sl.LoadSnapshot(ctx, thread)
+		if err != nil {
+			return nil, fmt.Errorf("thread %q: load snapshot: %w", thread, err)
+		}
+		if b != nil {
+			t, err := event.Restore(b)
+			if err == nil && t.ID == thread {
+				return t, nil
+			}
+			s.opts.Logger.Warn("jetgraph: ignoring unreadable snapshot", "thread", thread, "err", err)
+		}
+	}
+	return event.NewThread(thread), nil
+}
+
+// fold applies the events after t.Seq. A corrupt event is logged with its
+// thread and sequence and skipped.
+func (s *Store) fold(ctx context.Context, t *event.Thread, thread string) error {
+	for ev, err := range s.log.Read(ctx, thread, t.Seq) {
+		if err != nil {
+			return fmt.Errorf("thread %q: read events after %d: %w", thread, t.Seq, err)
+		}
+		if err := t.Apply(ev.Seq, ev.Payload); err != nil {
+			s.opts.Logger.Error("jetgraph: skipping corrupt event", "thread", thread, "seq", ev.Seq, "err", err)
+		}
+	}
+	return nil
+}
+
+// view runs fn on the thread's current state.
+func (s *Store) view(ctx context.Context, thread string, fn func(t *event.Thread) error) error {
+	c := s.acquire(thread)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := s.sync(ctx, c, thread); err != nil {
+		return err
+	}
+	return fn(c.t)
+}
+
+// write plans a change against the thread's current state and appends it
+// conditionally on that state's sequence. When another writer got there
+// first it catches up and plans again, so the checks always see the state
+// the append lands on. It returns the new sequence (0 if plan had nothing to
+// write).
+func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thread) ([]event.Record, error)) (uint64, error) {
+	c := s.acquire(thread)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		if err := s.sync(ctx, c, thread); err != nil {
+			return 0, err
+		}
+		recs, err := plan(c.t)
+		if err != nil || len(recs) == 0 {
+			return 0, err
+		}
+		payload, err := event.Encode(recs)
+		if err != nil {
+			return 0, fmt.Errorf("thread %q: %w", thread, err)
+		}
+		seq, err := s.log.Append(ctx, thread, c.t.Seq, payload)
+		if errors.Is(err, saver.ErrConflict) && attempt < s.opts.MaxRetries {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		// Apply what was stored, decoded, so the cache equals a cold fold.
+		if err := c.t.Apply(seq, payload); err != nil {
+			return 0, err
+		}
+		s.maybeSnapshot(ctx, c, thread, len(payload))
+		return seq, nil
+	}
+}
+
+func (s *Store) maybeSnapshot(ctx context.Context, c *cached, thread string, n int) {
+	ss, ok := s.log.(SnapshotSaver)
+	if !ok {
+		return
+	}
+	c.bytesSince += n
+	if c.bytesSince < max(c.snapSize, s.opts.MinSnapshotBytes) {
+		return
+	}
+	b, err := c.t.Snapshot()
+	if err == nil {
+		err = ss.SaveSnapshot(ctx, thread, c.t.Seq, b)
+	}
+	if err != nil { // a snapshot is a cache: the write itself stands
+		s.opts.Logger.Warn("jetgraph: snapshot not saved", "thread", thread, "seq", c.t.Seq, "err", err)
+		return
+	}
+	c.snapSize, c.bytesSince = len(b), 0
+}
+
+// GetTuple implements saver.Saver.
+func (s *Store) GetTuple(ctx context.Context, cfg saver.Config) (*saver.Tuple, error) {
+	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
+		return nil, err
+	}
+	var tu *saver.Tuple
+	err := s.view(ctx, cfg.ThreadID, func(t *event.Thread) error {
+		var err error
+		tu, err = t.Get(cfg)
+		return err
+	})
+	return tu, err
+}
+
+// Put implements saver.Saver.
+func (s *Store) Put(ctx context.Context, cfg saver.Config, cp saver.Checkpoint, md saver.Metadata, newVersions map[string]uint64) (saver.Config, error) {
+	if err := saver.ValidatePut(cfg, cp); err != nil {
+		return saver.Config{}, err
+	}
+	var out saver.Config
+	_, err := s.write(ctx, cfg.ThreadID, func(t *event.Thread) ([]event.Record, error) {
+		recs, c, err := t.PlanPut(cfg, cp, md, newVersions)
+		out = c
+		return recs, err
+	})
+	return out, err
+}
+
+// PutWrites implements saver.Saver.
+func (s *Store) PutWrites(ctx context.Context, cfg saver.Config, writes []saver.Write, taskID string) error {
+	if err := saver.ValidateWrites(cfg, taskID); err != nil {
+		return err
+	}
+	_, err := s.write(ctx, cfg.ThreadID, func(t *event.Thread) ([]event.Record, error) {
+		return t.PlanWrites(cfg, writes, taskID)
+	})
+	return err
+}
+
+// DeleteThread implements saver.Saver.
+func (s *Store) DeleteThread(ctx context.Context, threadID string) error {
+	if err := saver.ValidateThread(threadID); err != nil {
+		return err
+	}
+	seq, err := s.write(ctx, threadID, func(t *event.Thread) ([]event.Record, error) {
+		return t.PlanDelete(), nil
+	})
+	if err != nil || seq == 0 {
+		return err
+	}
+	return s.truncate(ctx, threadID, seq)
+}
+
+func (s *Store) truncate(ctx context.Context, thread string, before uint64) error {
+	tr, ok := s.log.(Truncater)
+	if !ok {
+		return nil
+	}
+	if err := tr.Truncate(ctx, thread, before); err != nil {
+		return fmt.Errorf("thread %q: drop events before %d: %w", thread, before, err)
+	}
+	return nil
+}
+
+// List implements saver.Saver. Each thread is read under its own lock; the
+// tuples are materialized one at a time as the caller iterates.
+func (s *Store) List(ctx context.Context, p saver.ListParams) iter.Seq2[*saver.Tuple, error] {
+	return func(yield func(*saver.Tuple, error) bool) {
+		type hit struct {
+			thread string
+			ref    event.Ref
+		}
+		var hits []hit
+		threads := s.log.Threads(ctx)
+		if p.ThreadID != "" {
+			threads = func(yield func(string, error) bool) { yield(p.ThreadID, nil) }
+		}
+		for thread, err := range threads {
+			if err != nil {
+				yield(nil, fmt.Errorf("list threads: %w", err))
+				return
+			}
+			err = s.view(ctx, thread, func(t *event.Thread) error {
+				for _, ref := range t.Select(p) {
+					hits = append(hits, hit{thread, ref})
+				}
+				return nil
+			})
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+		}
+		slices.SortFunc(hits, func(a, b hit) int {
+			if c := event.CompareRefs(b.ref, a.ref); c != 0 {
+				return c
+			}
+			return strings.Compare(b.thread, a.thread)
+		})
+		if p.Limit > 0 && len(hits) > p.Limit {
+			hits = hits[:p.Limit]
+		}
+		readers := make(map[string]*event.Reader)
+		for _, h := range hits {
+			var tu *saver.Tuple
+			err := s.view(ctx, h.thread, func(t *event.Thread) error {
+				if t.Has(h.ref) { // gone if deleted since the selection
+					r := readers[h.thread]
+					if r == nil {
+						r = &event.Reader{}
+						readers[h.thread] = r
+					}
+					tu = t.Tuple(h.ref, r)
+				}
+				return nil
+			})
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if tu != nil && !yield(tu, nil) {
+				return
+			}
+		}
+	}
+}

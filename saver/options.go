@@ -1,0 +1,51 @@
+package saver
+
+import "context"
+
+// Copier is implemented by savers that copy a whole thread cheaply.
+type Copier interface {
+	// CopyThread makes dst hold the same checkpoints and writes as src, in
+	// the same order. dst must not exist yet (ErrConflict otherwise).
+	CopyThread(ctx context.Context, src, dst string) error
+}
+
+// Forker is implemented by savers that start a thread from one checkpoint of
+// another: the new thread's first checkpoint holds the values at src and
+// points back to it, at a cost that does not grow with src's history.
+type Forker interface {
+	// ForkThread seeds thread dst with the checkpoint src names (the latest
+	// when src.CheckpointID is empty) and returns the config of the seeded
+	// checkpoint. dst must not exist yet (ErrConflict otherwise).
+	ForkThread(ctx context.Context, src Config, dst string) (Config, error)
+}
+
+// PruneStrategy says what Prune keeps.
+type PruneStrategy string
+
+// The prune strategies.
+const (
+	// PruneKeepLatest keeps the latest checkpoint of each namespace, with its
+	// pending writes, and drops the rest.
+	PruneKeepLatest PruneStrategy = "keep_latest"
+	// PruneDelete drops every checkpoint of the thread.
+	PruneDelete PruneStrategy = "delete"
+)
+
+// Pruner is implemented by savers that can drop old checkpoints.
+type Pruner interface {
+	Prune(ctx context.Context, threadIDs []string, strategy PruneStrategy) error
+}
+
+// RunDeleter is implemented by savers that can roll back what runs wrote.
+type RunDeleter interface {
+	// DeleteForRuns removes the checkpoints (and their writes) whose
+	// metadata RunID is one of runIDs, in every thread.
+	DeleteForRuns(ctx context.Context, runIDs []string) error
+}
+
+// Locator is implemented by savers that find a checkpoint by its id alone,
+// in whichever thread holds it. The graph uses it to fork by config: a new
+// thread id with another thread's checkpoint id.
+type Locator interface {
+	Locate(ctx context.Context, checkpointID string) (Config, error)
+}
