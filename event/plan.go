@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"slices"
@@ -42,7 +43,10 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 		TS:           cp.TS.UnixNano(),
 		Versions:     maps.Clone(cp.ChannelVersions),
 		VersionsSeen: cloneSeen(cp.VersionsSeen),
-		Metadata:     metadataRecord(md),
+	}
+	var err error
+	if rec.Metadata, err = metadataRecord(md); err != nil {
+		return nil, saver.Config{}, fmt.Errorf("thread %q checkpoint %s: %w", t.ID, cp.ID, err)
 	}
 	if cp.TS.IsZero() {
 		rec.TS = 0
@@ -53,7 +57,9 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 			rec.Values = append(rec.Values, ChannelDelta{Channel: ch, Op: OpClear})
 			continue
 		}
-		rec.Values = append(rec.Values, delta(ch, parentValues[ch], v))
+		d := delta(ch, parentValues[ch], v)
+		d.Data = bytes.Clone(d.Data) // records own their bytes
+		rec.Values = append(rec.Values, d)
 	}
 	out := saver.Config{ThreadID: t.ID, CheckpointNS: cfg.CheckpointNS, CheckpointID: cp.ID}
 	return []Record{{Kind: KindCheckpoint, V: SchemaVersion, Checkpoint: &rec}}, out, nil
@@ -83,7 +89,7 @@ func (t *Thread) PlanWrites(cfg saver.Config, writes []saver.Write, taskID strin
 	}
 	rec := WritesRecord{NS: cfg.CheckpointNS, CheckpointID: cfg.CheckpointID}
 	for i, w := range writes {
-		rec.Writes = append(rec.Writes, WriteRecord{TaskID: taskID, Idx: saver.WriteIndex(w.Channel, i), Channel: w.Channel, Value: w.Value})
+		rec.Writes = append(rec.Writes, WriteRecord{TaskID: taskID, Idx: saver.WriteIndex(w.Channel, i), Channel: w.Channel, Value: bytes.Clone(w.Value)})
 	}
 	return []Record{{Kind: KindWrites, V: SchemaVersion, Writes: &rec}}, nil
 }
@@ -184,12 +190,61 @@ func fullValues(values map[string]*value) []ChannelDelta {
 	return out
 }
 
-func metadataRecord(md saver.Metadata) MetadataRecord {
-	return MetadataRecord{
-		Source:  string(md.Source),
-		Step:    md.Step,
-		Parents: maps.Clone(md.Parents),
-		RunID:   md.RunID,
-		Extra:   maps.Clone(md.Extra),
+// metadataRecord converts md, passing Extra through the codec so the record
+// holds exactly what a reader of the stored event will decode.
+func metadataRecord(md saver.Metadata) (MetadataRecord, error) {
+	rec := MetadataRecord{Source: string(md.Source), Step: md.Step, RunID: md.RunID}
+	if len(md.Parents) > 0 {
+		rec.Parents = maps.Clone(md.Parents)
 	}
+	if len(md.Extra) > 0 {
+		b, err := marshal(md.Extra)
+		if err != nil {
+			return rec, fmt.Errorf("encode metadata: %w", err)
+		}
+		if err := unmarshal(b, &rec.Extra); err != nil {
+			return rec, fmt.Errorf("encode metadata: %w", err)
+		}
+	}
+	return rec, nil
+}
+
+// PlanCommit plans a saver.Committer.Commit. Each op is planned against the
+// state the ops before it leave, so they are applied to t as they are
+// planned, provisionally at t.Seq: the caller must apply the returned
+// records again with ApplyRecords once they are stored (applying a record
+// twice is harmless; it fixes their sequence), or drop t if planning or the
+// append fails.
+func (t *Thread) PlanCommit(ops []saver.Op) ([]Record, []saver.Config, error) {
+	var recs []Record
+	var outs []saver.Config
+	for i, op := range ops {
+		var r []Record
+		var err error
+		switch {
+		case op.Put != nil && op.Writes == nil:
+			if op.Put.Config.ThreadID != t.ID {
+				return nil, nil, saver.Invalid(fmt.Sprintf("op %d thread id", i), "differs from the first op's")
+			}
+			var out saver.Config
+			r, out, err = t.PlanPut(op.Put.Config, op.Put.Checkpoint, op.Put.Metadata, op.Put.NewVersions)
+			outs = append(outs, out)
+		case op.Writes != nil && op.Put == nil:
+			if op.Writes.Config.ThreadID != t.ID {
+				return nil, nil, saver.Invalid(fmt.Sprintf("op %d thread id", i), "differs from the first op's")
+			}
+			r, err = t.PlanWrites(op.Writes.Config, op.Writes.Writes, op.Writes.TaskID)
+		default:
+			return nil, nil, saver.Invalid(fmt.Sprintf("op %d", i), "needs exactly one of Put and Writes")
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("op %d: %w", i, err)
+		}
+		for i := range r {
+			t.applyRecord(t.Seq, &r[i])
+		}
+		t.provisional = true
+		recs = append(recs, r...)
+	}
+	return recs, outs, nil
 }

@@ -22,7 +22,13 @@ type Thread struct {
 	deletedThrough string
 	ns             map[string]*namespace
 	applied        uint64 // counts entries added, for a stable snapshot order
+	provisional    bool   // PlanCommit applied records that are not stored yet
 }
+
+// Provisional reports whether t holds records applied by PlanCommit that
+// were not applied again at their stored sequence. Such a state must be
+// dropped if the append fails.
+func (t *Thread) Provisional() bool { return t.provisional }
 
 type namespace struct {
 	entries map[string]*entry
@@ -84,6 +90,7 @@ func (t *Thread) ApplyRecords(seq uint64, recs []Record) {
 		t.applyRecord(seq, &recs[i])
 	}
 	t.Seq = seq
+	t.provisional = false
 }
 
 func (t *Thread) applyRecord(seq uint64, r *Record) {

@@ -49,3 +49,34 @@ type RunDeleter interface {
 type Locator interface {
 	Locate(ctx context.Context, checkpointID string) (Config, error)
 }
+
+// Op is one operation of a Commit: exactly one of Put and Writes is set.
+type Op struct {
+	Put    *PutOp
+	Writes *WritesOp
+}
+
+// PutOp is the arguments of Saver.Put.
+type PutOp struct {
+	Config      Config
+	Checkpoint  Checkpoint
+	Metadata    Metadata
+	NewVersions map[string]uint64
+}
+
+// WritesOp is the arguments of Saver.PutWrites.
+type WritesOp struct {
+	Config Config
+	Writes []Write
+	TaskID string
+}
+
+// Committer is implemented by savers that store several operations on one
+// thread as a single atomic append: a superstep's writes and the checkpoint
+// that follows them, so that a crash leaves either all of them or none.
+type Committer interface {
+	// Commit applies ops in order, each seeing the ones before it, and
+	// stores them together. It returns the config of each Put, in order. If
+	// any op fails, nothing is stored. All ops must name the same thread.
+	Commit(ctx context.Context, ops []Op) ([]Config, error)
+}

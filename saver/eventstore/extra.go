@@ -148,3 +148,30 @@ func (s *Store) ReplayTo(ctx context.Context, thread string, seq uint64) (*event
 	}
 	return t, nil
 }
+
+// Commit implements saver.Committer: the ops become one event.
+func (s *Store) Commit(ctx context.Context, ops []saver.Op) ([]saver.Config, error) {
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	var thread string
+	switch {
+	case ops[0].Put != nil:
+		thread = ops[0].Put.Config.ThreadID
+	case ops[0].Writes != nil:
+		thread = ops[0].Writes.Config.ThreadID
+	}
+	if err := saver.ValidateThread(thread); err != nil {
+		return nil, err
+	}
+	var outs []saver.Config
+	_, err := s.write(ctx, thread, func(t *event.Thread) ([]event.Record, error) {
+		recs, o, err := t.PlanCommit(ops)
+		outs = o
+		return recs, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return outs, nil
+}

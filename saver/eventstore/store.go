@@ -55,6 +55,7 @@ var (
 	_ saver.Pruner     = (*Store)(nil)
 	_ saver.RunDeleter = (*Store)(nil)
 	_ saver.Locator    = (*Store)(nil)
+	_ saver.Committer  = (*Store)(nil)
 )
 
 // New returns a Store over log.
@@ -165,7 +166,9 @@ func (s *Store) view(ctx context.Context, thread string, fn func(t *event.Thread
 // conditionally on that state's sequence. When another writer got there
 // first it catches up and plans again, so the checks always see the state
 // the append lands on. It returns the new sequence (0 if plan had nothing to
-// write).
+// write). A plan that left provisional changes in the state (PlanCommit)
+// and then failed, or whose append failed, costs the cached state: the
+// next access folds it again from the log.
 func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thread) ([]event.Record, error)) (uint64, error) {
 	c := s.acquire(thread)
 	c.mu.Lock()
@@ -174,27 +177,32 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 		if err := s.sync(ctx, c, thread); err != nil {
 			return 0, err
 		}
+		base := c.t.Seq
 		recs, err := plan(c.t)
-		if err != nil || len(recs) == 0 {
-			return 0, err
+		if err == nil && len(recs) > 0 {
+			var payload []byte
+			if payload, err = event.Encode(recs); err != nil {
+				err = fmt.Errorf("thread %q: %w", thread, err)
+			} else {
+				var seq uint64
+				if seq, err = s.log.Append(ctx, thread, base, payload); err == nil {
+					// Apply what was stored, decoded, so the cache equals a
+					// cold fold (and provisional entries get their sequence).
+					if err := c.t.Apply(seq, payload); err != nil {
+						return 0, err
+					}
+					s.maybeSnapshot(ctx, c, thread, len(payload))
+					return seq, nil
+				}
+			}
 		}
-		payload, err := event.Encode(recs)
-		if err != nil {
-			return 0, fmt.Errorf("thread %q: %w", thread, err)
+		if c.t.Provisional() {
+			c.t = nil
 		}
-		seq, err := s.log.Append(ctx, thread, c.t.Seq, payload)
-		if errors.Is(err, saver.ErrConflict) && attempt < s.opts.MaxRetries {
+		if errors.Is(err, saver.ErrConflict) && attempt < s.opts.MaxRetries && len(recs) > 0 {
 			continue
 		}
-		if err != nil {
-			return 0, err
-		}
-		// Apply what was stored, decoded, so the cache equals a cold fold.
-		if err := c.t.Apply(seq, payload); err != nil {
-			return 0, err
-		}
-		s.maybeSnapshot(ctx, c, thread, len(payload))
-		return seq, nil
+		return 0, err
 	}
 }
 
