@@ -1,0 +1,102 @@
+// Package natstest starts embedded JetStream servers for tests and stops
+// them when the test ends.
+package natstest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jetgraph/jetgraph/natsembed"
+)
+
+// Server starts a single in-process JetStream server with its data in a
+// test directory and returns a JetStream handle on a new connection. Both
+// are closed when the test ends.
+func Server(t testing.TB) (*natsembed.Server, jetstream.JetStream) {
+	t.Helper()
+	srv, err := natsembed.Start(t.Context(), natsembed.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shutdown(t, srv.Shutdown) })
+	return srv, Connect(t, srv)
+}
+
+// Connect returns a JetStream handle on a new connection to srv, closed
+// when the test ends.
+func Connect(t testing.TB, srv *natsembed.Server) jetstream.JetStream {
+	t.Helper()
+	js, nc, err := srv.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return js
+}
+
+// Cluster starts a 3-node loopback cluster and returns a JetStream handle
+// connected to it. Everything is stopped when the test ends.
+func Cluster(t testing.TB) (*natsembed.Cluster, jetstream.JetStream) {
+	t.Helper()
+	c, err := natsembed.StartCluster(t.Context(), t.TempDir(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shutdown(t, c.Shutdown) })
+	js, nc, err := c.JetStream(nats.Timeout(10 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return c, js
+}
+
+func shutdown(t testing.TB, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+// Main runs the tests of a package and then fails if goroutines started by
+// the tests are still running: servers, consumers or projectors that were
+// not stopped. Use it as TestMain's body: os.Exit(natstest.Main(m)).
+func Main(m *testing.M) int {
+	before := runtime.NumGoroutine()
+	code := m.Run()
+	if code != 0 {
+		return code
+	}
+	// Stopped goroutines leave asynchronously; nothing signals the last
+	// one's exit, so poll with a deadline.
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		fmt.Fprintf(os.Stderr, "natstest: %d goroutines leaked:\n%s\n", n-before, leaked(string(buf)))
+		return 1
+	}
+	return 0
+}
+
+func leaked(stacks string) string {
+	var keep []string
+	for _, g := range strings.Split(stacks, "\n\n") {
+		if !strings.Contains(g, "testing.(*M).Run") && !strings.Contains(g, "natstest.Main") {
+			keep = append(keep, g)
+		}
+	}
+	return strings.Join(keep, "\n\n")
+}
