@@ -1,0 +1,212 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
+	"github.com/jetgraph/jetgraph/saver/sqlite"
+)
+
+// setup returns a saver on a fresh database file in t's temp dir.
+func setup(t *testing.T) *sqlite.Saver {
+	t.Helper()
+	return open(t, filepath.Join(t.TempDir(), "checkpoints.db"))
+}
+
+func open(t *testing.T, path string) *sqlite.Saver {
+	t.Helper()
+	s, err := sqlite.FromConnString(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func put(t *testing.T, s saver.Saver, thread, parent string, md saver.Metadata, value string) saver.Config {
+	t.Helper()
+	cfg, err := s.Put(t.Context(), saver.Config{ThreadID: thread, CheckpointID: parent}, checkpoint(parent, value), md, map[string]uint64{"v": 1})
+	if err != nil {
+		t.Fatalf("put on %q after %q: %v", thread, parent, err)
+	}
+	return cfg
+}
+
+func checkpoint(parent, value string) saver.Checkpoint {
+	return saver.Checkpoint{
+		ID:              saver.NewCheckpointID(parent),
+		TS:              time.Now().UTC(),
+		ChannelValues:   map[string][]byte{"v": []byte(value)},
+		ChannelVersions: map[string]uint64{"v": 1},
+	}
+}
+
+func loop(step int) saver.Metadata { return saver.Metadata{Source: saver.SourceLoop, Step: step} }
+
+func TestAppendRejectsStaleExpectedSequence(t *testing.T) {
+	t.Parallel()
+	l := setup(t).Store.Log()
+	ctx := t.Context()
+	if seq, err := l.Append(ctx, "t", 0, []byte("a")); err != nil || seq != 1 {
+		t.Fatalf("first append: seq %d, %v", seq, err)
+	}
+	_, err := l.Append(ctx, "t", 0, []byte("b"))
+	var ce *saver.ConflictError
+	if !errors.As(err, &ce) || ce.Expected != 0 || ce.Actual != 1 {
+		t.Fatalf("stale append: got %v, want a conflict expecting 0 at 1", err)
+	}
+	if seq, err := l.Append(ctx, "t", 1, []byte("b")); err != nil || seq != 2 {
+		t.Fatalf("second append: seq %d, %v", seq, err)
+	}
+}
+
+func TestAppendAfterTruncateStillChecksTheNewestEvent(t *testing.T) {
+	t.Parallel()
+	l := setup(t).Store.Log()
+	ctx := t.Context()
+	for i := range uint64(3) {
+		if _, err := l.Append(ctx, "t", i, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Truncating past the end must keep the newest event: appends are
+	// conditional on it.
+	if err := l.(eventstore.Truncater).Truncate(ctx, "t", 10); err != nil {
+		t.Fatal(err)
+	}
+	if last, err := l.LastSeq(ctx, "t"); err != nil || last != 3 {
+		t.Fatalf("last after truncate: %d, %v", last, err)
+	}
+	if _, err := l.Append(ctx, "t", 1, []byte("hole")); !errors.Is(err, saver.ErrConflict) {
+		t.Fatalf("append into a truncated hole: got %v, want conflict", err)
+	}
+	var seqs []uint64
+	for ev, err := range l.Read(ctx, "t", 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, ev.Seq)
+	}
+	if len(seqs) != 1 || seqs[0] != 3 {
+		t.Fatalf("events after truncate: %v, want [3]", seqs)
+	}
+}
+
+// Two handles on one file stand in for two processes: each has its own
+// connections and cache, so only the database arbitrates.
+func TestTwoHandlesRacingOnAThreadOneConflicts(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	a, b := open(t, path), open(t, path)
+	first := put(t, a, "race", "", saver.Metadata{Source: saver.SourceInput, Step: -1}, "0")
+	if _, err := b.GetTuple(t.Context(), first); err != nil { // warm b's cache
+		t.Fatal(err)
+	}
+	won := put(t, a, "race", first.CheckpointID, loop(0), "a")
+	_, err := b.Put(t.Context(), first, checkpoint(first.CheckpointID, "b"), loop(0), map[string]uint64{"v": 1})
+	if !errors.Is(err, saver.ErrConflict) {
+		t.Fatalf("second writer: got %v, want conflict", err)
+	}
+	tu, err := b.GetTuple(t.Context(), saver.Config{ThreadID: "race"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tu.Config != won || string(tu.Checkpoint.ChannelValues["v"]) != "a" {
+		t.Fatalf("latest is %+v, want the winner %+v", tu.Config, won)
+	}
+}
+
+func TestConcurrentWritersAreNeverLocked(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "busy.db")
+	handles := []*sqlite.Saver{open(t, path), open(t, path)}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 8 {
+		wg.Go(func() {
+			s := handles[g%2]
+			thread := []string{"shared", "own-" + string(rune('a'+g))}[g%2]
+			parent := ""
+			for i := range 20 {
+				md := loop(i)
+				if parent == "" {
+					md = saver.Metadata{Source: saver.SourceUpdate}
+				}
+				cfg, err := s.Put(context.Background(), saver.Config{ThreadID: thread, CheckpointID: parent}, checkpoint(parent, "x"), md, map[string]uint64{"v": 1})
+				if errors.Is(err, saver.ErrConflict) {
+					continue // another goroutine extended the same line first
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				parent = cfg.CheckpointID
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent put: %v", err)
+	}
+}
+
+func TestReopenedDatabaseReadsBackFromSnapshot(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "snap.db")
+	s, err := sqlite.FromConnString(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := s.DB()
+	small := sqlite.New(db, sqlite.Config{Store: eventstore.Options{MinSnapshotBytes: 1}})
+	parent := ""
+	for i := range 50 {
+		parent = put(t, small, "long", parent, loop(i), string(rune('a'+i%26))).CheckpointID
+	}
+	var snapshots int
+	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM jetgraph_snapshots`).Scan(&snapshots); err != nil || snapshots != 1 {
+		t.Fatalf("snapshot rows: %d, %v; want 1", snapshots, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tu, err := open(t, path).GetTuple(t.Context(), saver.Config{ThreadID: "long"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tu.Config.CheckpointID != parent || tu.Metadata.Step != 49 {
+		t.Fatalf("reopened latest: %+v step %d, want %s step 49", tu.Config, tu.Metadata.Step, parent)
+	}
+}
+
+func TestFromConnStringAcceptsURIsAndMemory(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{
+		"file:" + filepath.Join(t.TempDir(), "uri.db") + "?cache=private",
+		":memory:",
+	} {
+		s := open(t, path)
+		cfg := put(t, s, "t", "", saver.Metadata{Source: saver.SourceInput, Step: -1}, "1")
+		if _, err := s.GetTuple(t.Context(), cfg); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+}
+
+func TestFromConnStringRejectsEmptyPath(t *testing.T) {
+	t.Parallel()
+	if _, err := sqlite.FromConnString(t.Context(), ""); !errors.Is(err, saver.ErrInvalid) {
+		t.Fatalf("got %v, want ErrInvalid", err)
+	}
+}
