@@ -39,7 +39,7 @@ func Encode(recs []Record) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
 	enc.SetSortMapKeys(true)
-	enc.UseCompactInts(true)
+	enc.UseCompactInts(false) // ints keep their signedness: int64 reads back as int64
 	if err := enc.Encode(recs); err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
@@ -80,7 +80,7 @@ func marshal(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
 	enc.SetSortMapKeys(true)
-	enc.UseCompactInts(true)
+	enc.UseCompactInts(false) // ints keep their signedness: int64 reads back as int64
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,13 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/memory"
+	"github.com/jetgraph/jetgraph/saver/savertest"
+)
+
+func TestConformance(t *testing.T) {
+	savertest.Run(t, func(t *testing.T) saver.Saver { return memory.New() })
+}

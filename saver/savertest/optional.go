@@ -1,0 +1,211 @@
+package savertest
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/jetgraph/jetgraph/saver"
+)
+
+// history builds a thread with three checkpoints per namespace, writes on
+// the middle one, and returns the configs oldest first.
+func history(t *testing.T, s saver.Saver, thread, runID string) []saver.Config {
+	var out []saver.Config
+	for _, ns := range namespaces {
+		b := on(t, s, thread, ns)
+		md := saver.Metadata{Source: saver.SourceInput, Step: -1, RunID: runID}
+		c := b.put("", md, map[string]string{"v": "0", "ns": ns})
+		out = append(out, c)
+		for i := 1; i <= 2; i++ {
+			md := saver.Metadata{Source: saver.SourceLoop, Step: i - 1, RunID: runID}
+			c = b.put(c.CheckpointID, md, map[string]string{"v": string(rune('0' + i)), "ns": ns})
+			if i == 1 {
+				must(t, s.PutWrites(ctx(t), c, []saver.Write{w("v", "pending")}, "task"))
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func as[T any](t *testing.T, s saver.Saver, what string) T {
+	t.Helper()
+	v, ok := s.(T)
+	if !ok {
+		t.Skipf("%T does not implement %s", s, what)
+	}
+	return v
+}
+
+var optionalCases = []testCase{
+	{"CopyThreadHoldsTheSameCheckpointsAndWrites", func(t *testing.T, s saver.Saver, _ string) {
+		c := as[saver.Copier](t, s, "saver.Copier")
+		history(t, s, "src", "")
+		must(t, c.CopyThread(ctx(t), "src", "dst"))
+		src := collect(t, s, saver.ListParams{ThreadID: "src"})
+		dst := collect(t, s, saver.ListParams{ThreadID: "dst"})
+		if !slices.Equal(ids(src), ids(dst)) {
+			t.Fatalf("copy holds %v, want %v", ids(dst), ids(src))
+		}
+		for i := range src {
+			want := *src[i]
+			want.Config.ThreadID = "dst"
+			if want.ParentConfig != nil {
+				p := *want.ParentConfig
+				p.ThreadID = "dst"
+				want.ParentConfig = &p
+			}
+			wantTuple(t, dst[i], &want)
+		}
+		// the copy is its own thread: it goes on without touching the source
+		head := on(t, s, "dst", "").get("")
+		on(t, s, "dst", "").put(head.Config.CheckpointID, meta(saver.SourceLoop, 5), map[string]string{"v": "copy"})
+		if n := len(collect(t, s, saver.ListParams{ThreadID: "src"})); n != len(src) {
+			t.Fatalf("source changed after writing to the copy: %d tuples", n)
+		}
+	}},
+	{"CopyThreadRefusesAnExistingTarget", func(t *testing.T, s saver.Saver, _ string) {
+		c := as[saver.Copier](t, s, "saver.Copier")
+		history(t, s, "src", "")
+		history(t, s, "dst", "")
+		wantErr(t, c.CopyThread(ctx(t), "src", "dst"), saver.ErrConflict, "copy onto an existing thread")
+		wantErr(t, c.CopyThread(ctx(t), "nope", "dst2"), saver.ErrNotFound, "copy of an unknown thread")
+	}},
+	{"ForkThreadStartsFromOneCheckpoint", func(t *testing.T, s saver.Saver, _ string) {
+		f := as[saver.Forker](t, s, "saver.Forker")
+		cfgs := history(t, s, "src", "")
+		mid := cfgs[1]
+		got, err := f.ForkThread(ctx(t), mid, "forked")
+		must(t, err)
+		if got.ThreadID != "forked" || got.CheckpointID != mid.CheckpointID {
+			t.Fatalf("fork returned %+v", got)
+		}
+		b := on(t, s, "forked", "")
+		tu := b.get("")
+		wantValues(t, tu, map[string]string{"v": "1", "ns": ""})
+		wantWrites(t, tu, [][3]string{{"task", "v", "pending"}})
+		if tu.ParentConfig != nil {
+			t.Fatalf("a fork's first checkpoint has parent %+v in its own thread", tu.ParentConfig)
+		}
+		if n := len(collect(t, s, saver.ListParams{ThreadID: "forked"})); n != 1 {
+			t.Fatalf("fork holds %d checkpoints, want 1", n)
+		}
+		// the fork continues on its own line
+		b.put(tu.Config.CheckpointID, meta(saver.SourceLoop, 1), map[string]string{"v": "forked"})
+		wantValues(t, on(t, s, "src", "").get(""), map[string]string{"v": "2", "ns": ""})
+		_, err = f.ForkThread(ctx(t), saver.Config{ThreadID: "src", CheckpointID: saver.NewCheckpointID("")}, "other")
+		wantErr(t, err, saver.ErrNotFound, "fork from an unknown checkpoint")
+		_, err = f.ForkThread(ctx(t), mid, "forked")
+		wantErr(t, err, saver.ErrConflict, "fork onto an existing thread")
+	}},
+	{"PruneKeepsTheLatestPerNamespace", func(t *testing.T, s saver.Saver, _ string) {
+		p := as[saver.Pruner](t, s, "saver.Pruner")
+		cfgs := history(t, s, "long", "")
+		history(t, s, "other", "")
+		must(t, p.Prune(ctx(t), []string{"long"}, saver.PruneKeepLatest))
+		got := collect(t, s, saver.ListParams{ThreadID: "long"})
+		want := []string{cfgs[5].CheckpointID, cfgs[2].CheckpointID}
+		slices.Sort(want)
+		slices.Reverse(want)
+		if !slices.Equal(ids(got), want) {
+			t.Fatalf("after prune: %v, want %v", ids(got), want)
+		}
+		for _, tu := range got {
+			wantValues(t, tu, map[string]string{"v": "2", "ns": tu.Config.CheckpointNS})
+		}
+		if n := len(collect(t, s, saver.ListParams{ThreadID: "other"})); n != 6 {
+			t.Fatalf("prune touched another thread: %d tuples", n)
+		}
+		// the pruned thread goes on from its head
+		b := on(t, s, "long", "")
+		b.put(b.get("").Config.CheckpointID, meta(saver.SourceLoop, 9), map[string]string{"v": "3"})
+	}},
+	{"PruneDeleteDropsTheThread", func(t *testing.T, s saver.Saver, _ string) {
+		p := as[saver.Pruner](t, s, "saver.Pruner")
+		history(t, s, "long", "")
+		must(t, p.Prune(ctx(t), []string{"long"}, saver.PruneDelete))
+		if n := len(collect(t, s, saver.ListParams{ThreadID: "long"})); n != 0 {
+			t.Fatalf("after prune delete: %d tuples", n)
+		}
+		wantErr(t, p.Prune(ctx(t), []string{"long"}, "sideways"), saver.ErrInvalid, "unknown prune strategy")
+	}},
+	{"DeleteForRunsRollsBackThoseRuns", func(t *testing.T, s saver.Saver, _ string) {
+		d := as[saver.RunDeleter](t, s, "saver.RunDeleter")
+		history(t, s, "t1", "run-bad")
+		keep := history(t, s, "t2", "run-good")
+		history(t, s, "t3", "run-bad")
+		must(t, d.DeleteForRuns(ctx(t), []string{"run-bad"}))
+		for _, th := range []string{"t1", "t3"} {
+			if n := len(collect(t, s, saver.ListParams{ThreadID: th})); n != 0 {
+				t.Fatalf("thread %s keeps %d checkpoints of the deleted run", th, n)
+			}
+		}
+		if n := len(collect(t, s, saver.ListParams{ThreadID: "t2"})); n != len(keep) {
+			t.Fatalf("thread t2 has %d checkpoints, want %d", n, len(keep))
+		}
+		// a later run on t1 builds afresh and the rolled-back one stays gone
+		on(t, s, "t1", "").put("", meta(saver.SourceInput, -1), map[string]string{"v": "new"})
+		if n := len(collect(t, s, saver.ListParams{ThreadID: "t1"})); n != 1 {
+			t.Fatalf("t1 has %d checkpoints after a new run, want 1", n)
+		}
+	}},
+	{"DeleteForRunsKeepsDescendantsReadable", func(t *testing.T, s saver.Saver, _ string) {
+		d := as[saver.RunDeleter](t, s, "saver.RunDeleter")
+		b := on(t, s, "mixed", "")
+		first := b.put("", saver.Metadata{Source: saver.SourceInput, Step: -1, RunID: "old"}, map[string]string{"a": "1", "b": "1"})
+		cp := newCheckpoint(first.CheckpointID, map[string]string{"a": "2", "b": "1"}, 2)
+		second, err := s.Put(ctx(t), first, cp, saver.Metadata{Source: saver.SourceLoop, RunID: "new"}, map[string]uint64{"a": 2})
+		must(t, err)
+		must(t, d.DeleteForRuns(ctx(t), []string{"old"}))
+		wantValues(t, b.get(second.CheckpointID), map[string]string{"a": "2", "b": "1"})
+	}},
+	{"CommitStoresAllOpsOrNone", func(t *testing.T, s saver.Saver, _ string) {
+		c := as[saver.Committer](t, s, "saver.Committer")
+		b := on(t, s, "committed", "")
+		in := newCheckpoint("", map[string]string{"a": "in"}, 1)
+		step := newCheckpoint(in.ID, map[string]string{"a": "step"}, 2)
+		outs, err := c.Commit(ctx(t), []saver.Op{
+			{Put: &saver.PutOp{Config: b.cfg(""), Checkpoint: in, Metadata: meta(saver.SourceInput, -1), NewVersions: map[string]uint64{"a": 1}}},
+			{Writes: &saver.WritesOp{Config: b.cfg(in.ID), Writes: []saver.Write{w("a", "step")}, TaskID: "__start__"}},
+			{Put: &saver.PutOp{Config: b.cfg(in.ID), Checkpoint: step, Metadata: meta(saver.SourceLoop, 0), NewVersions: map[string]uint64{"a": 2}}},
+		})
+		must(t, err)
+		if len(outs) != 2 || outs[0] != b.cfg(in.ID) || outs[1] != b.cfg(step.ID) {
+			t.Fatalf("commit returned %+v", outs)
+		}
+		wantWrites(t, b.get(in.ID), [][3]string{{"__start__", "a", "step"}})
+		wantValues(t, b.get(""), map[string]string{"a": "step"})
+
+		// a failing op leaves nothing of the batch behind
+		next := newCheckpoint(step.ID, map[string]string{"a": "next"}, 3)
+		_, err = c.Commit(ctx(t), []saver.Op{
+			{Writes: &saver.WritesOp{Config: b.cfg(step.ID), Writes: []saver.Write{w("a", "x")}, TaskID: "t"}},
+			{Put: &saver.PutOp{Config: b.cfg(step.ID), Checkpoint: next, Metadata: meta(saver.SourceLoop, 1), NewVersions: map[string]uint64{"a": 3}}},
+			{Put: &saver.PutOp{Config: b.cfg(in.ID), Checkpoint: newCheckpoint(in.ID, nil, 4), Metadata: meta(saver.SourceLoop, 0)}},
+		})
+		wantErr(t, err, saver.ErrConflict, "commit whose last op conflicts")
+		got := b.get("")
+		if got.Checkpoint.ID != step.ID || len(got.PendingWrites) != 0 {
+			t.Fatalf("a failed commit left %s with writes %q", got.Checkpoint.ID, pendingWrites(got))
+		}
+		_, err = c.Commit(ctx(t), []saver.Op{
+			{Put: &saver.PutOp{Config: b.cfg(step.ID), Checkpoint: next, Metadata: meta(saver.SourceLoop, 1)}},
+			{Put: &saver.PutOp{Config: saver.Config{ThreadID: "elsewhere"}, Checkpoint: newCheckpoint("", nil, 1), Metadata: meta(saver.SourceInput, -1)}},
+		})
+		wantErr(t, err, saver.ErrInvalid, "commit across threads")
+		// and the saver goes on normally afterwards
+		b.put(step.ID, meta(saver.SourceLoop, 1), map[string]string{"a": "after"})
+	}},
+	{"LocateFindsTheThreadOfACheckpoint", func(t *testing.T, s saver.Saver, _ string) {
+		l := as[saver.Locator](t, s, "saver.Locator")
+		history(t, s, "one", "")
+		cfgs := history(t, s, "two", "")
+		got, err := l.Locate(ctx(t), cfgs[4].CheckpointID)
+		must(t, err)
+		if got != cfgs[4] {
+			t.Fatalf("located %+v, want %+v", got, cfgs[4])
+		}
+		_, err = l.Locate(ctx(t), saver.NewCheckpointID(""))
+		wantErr(t, err, saver.ErrNotFound, "locate an unknown checkpoint")
+	}},
+}

@@ -1,0 +1,106 @@
+package savertest
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/jetgraph/jetgraph/saver"
+)
+
+func w(ch, v string) saver.Write { return saver.Write{Channel: ch, Value: []byte(v)} }
+
+func pendingWrites(tu *saver.Tuple) [][3]string {
+	var out [][3]string
+	for _, pw := range tu.PendingWrites {
+		out = append(out, [3]string{pw.TaskID, pw.Channel, string(pw.Value)})
+	}
+	return out
+}
+
+func wantWrites(t *testing.T, tu *saver.Tuple, want [][3]string) {
+	t.Helper()
+	if got := pendingWrites(tu); !reflect.DeepEqual(got, want) {
+		t.Fatalf("pending writes of %s = %q, want %q", tu.Checkpoint.ID, got, want)
+	}
+}
+
+var writesCases = []testCase{
+	{"ReadBackOrderedByTaskThenIndex", func(t *testing.T, s saver.Saver, ns string) {
+		b := on(t, s, "thread-1", ns)
+		cfg := b.put("", meta(saver.SourceInput, -1), map[string]string{"a": "1"})
+		must(t, s.PutWrites(ctx(t), cfg, []saver.Write{w("x", "b0"), w("y", "b1")}, "task-b"))
+		must(t, s.PutWrites(ctx(t), cfg, []saver.Write{w("x", "a0"), w("y", "a1"), w("z", "a2")}, "task-a"))
+		wantWrites(t, b.get(cfg.CheckpointID), [][3]string{
+			{"task-a", "x", "a0"}, {"task-a", "y", "a1"}, {"task-a", "z", "a2"},
+			{"task-b", "x", "b0"}, {"task-b", "y", "b1"},
+		})
+	}},
+	{"RequiresThreadID", func(t *testing.T, s saver.Saver, ns string) {
+		err := s.PutWrites(ctx(t), saver.Config{CheckpointNS: ns, CheckpointID: saver.NewCheckpointID("")}, []saver.Write{w("x", "1")}, "task")
+		wantErr(t, err, saver.ErrInvalid, "put writes without thread id")
+	}},
+	{"RequiresCheckpointID", func(t *testing.T, s saver.Saver, ns string) {
+		b := on(t, s, "thread-1", ns)
+		b.put("", meta(saver.SourceInput, -1), nil)
+		err := s.PutWrites(ctx(t), b.cfg(""), []saver.Write{w("x", "1")}, "task")
+		wantErr(t, err, saver.ErrInvalid, "put writes without checkpoint id")
+	}},
+	{"RequiresTaskID", func(t *testing.T, s saver.Saver, ns string) {
+		b := on(t, s, "thread-1", ns)
+		cfg := b.put("", meta(saver.SourceInput, -1), nil)
+		err := s.PutWrites(ctx(t), cfg, []saver.Write{w("x", "1")}, "")
+		wantErr(t, err, saver.ErrInvalid, "put writes without task id")
+	}},
+	{"UnknownCheckpointIsNotFound", func(t *testing.T, s saver.Saver, ns string) {
+		b := on(t, s, "thread-1", ns)
+		b.put("", meta(saver.SourceInput, -1), nil)
+		err := s.PutWrites(ctx(t), b.cfg(saver.NewCheckpointID("")), []saver.Write{w("x", "1")}, "task")
+		wantErr(t, err, saver.ErrNotFound, "put writes to an unknown checkpoint")
+	}},
+	{"AreIdempotentPerTaskAndIndex", func(t *testing.T, s saver.Saver, ns string) {
+		b := on(t, s, "thread-1", ns)
+		cfg := b.put("", meta(saver.SourceInput, -1), nil)
+		must(t, s.PutWrites(ctx(t), cfg, []saver.Write{w("x", "first")}, "task"))
+		must(t, s.PutWrites(ctx(t), cfg, []saver.Write{w("x", "second")}, "task"))
+		must(t, s.PutWrites(ctx(t), cfg, []saver.Write{w("x", "first"), w("y", "new")}, "task"))
+		wantWrites(t, b.get(cfg.CheckpointID), [][3]string{{"task", "x", "first"}, {"task", "y", "new"}})
+	}},
+	{"SpecialChannelsAreLastWriteWins", func(t *testing.T, s saver.Saver, ns string) {
+		b := on(t, s, "thread-1", ns)
+		cfg := b.put("", meta(saver.SourceInput, -1), nil)
+		for _, ch := range []string{saver.ChannelError, saver.ChannelInterrupt, saver.ChannelResume, saver.ChannelScheduled} {
+			must(t, s.PutWrites(ctx(t), cfg, []saver.Write{w(ch, "old")}, "task-"+ch))
+			must(t, s.PutWrites(ctx(t), cfg, []saver.Write{w(ch, "new")}, "task-"+ch))
+		}
+		got := b.get(cfg.CheckpointID)
+		if len(got.PendingWrites) != 4 {
+			t.Fatalf("%d writes, want one per special channel: %q", len(got.PendingWrites), pendingWrites(got))
+		}
+		for _, pw := range got.PendingWrites {
+			if string(pw.Value) != "new" {
+				t.Fatalf("special channel %s kept %q, want the last write", pw.Channel, pw.Value)
+			}
+		}
+	}},
+	{"NewChildStartsWithoutWrites", func(t *testing.T, s saver.Saver, ns string) {
+		b := on(t, s, "thread-1", ns)
+		parent := b.put("", meta(saver.SourceInput, -1), nil)
+		must(t, s.PutWrites(ctx(t), parent, []saver.Write{w("x", "1")}, "task"))
+		child := b.put(parent.CheckpointID, meta(saver.SourceLoop, 0), nil)
+		wantWrites(t, b.get(child.CheckpointID), nil)
+		wantWrites(t, b.get(parent.CheckpointID), [][3]string{{"task", "x", "1"}})
+	}},
+	{"EmptyValueRoundTrips", func(t *testing.T, s saver.Saver, ns string) {
+		b := on(t, s, "thread-1", ns)
+		cfg := b.put("", meta(saver.SourceInput, -1), nil)
+		must(t, s.PutWrites(ctx(t), cfg, []saver.Write{{Channel: "x"}}, "task"))
+		wantWrites(t, b.get(cfg.CheckpointID), [][3]string{{"task", "x", ""}})
+	}},
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
