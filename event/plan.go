@@ -41,8 +41,8 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 		ID:           cp.ID,
 		ParentID:     cfg.CheckpointID,
 		TS:           cp.TS.UnixNano(),
-		Versions:     maps.Clone(cp.ChannelVersions),
-		VersionsSeen: cloneSeen(cp.VersionsSeen),
+		Versions:     toVersions(cp.ChannelVersions),
+		VersionsSeen: toSeen(cp.VersionsSeen),
 	}
 	var err error
 	if rec.Metadata, err = metadataRecord(md); err != nil {

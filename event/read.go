@@ -102,7 +102,7 @@ func (t *Thread) Tuple(ref Ref, r *Reader) *saver.Tuple {
 			ID:              e.rec.ID,
 			TS:              t.created(e),
 			ChannelValues:   values,
-			ChannelVersions: maps.Clone(e.rec.Versions),
+			ChannelVersions: maps.Clone(map[string]uint64(e.rec.Versions)),
 			VersionsSeen:    cloneSeen(e.rec.VersionsSeen),
 		},
 		Metadata: e.metadata(),
@@ -131,7 +131,7 @@ func (e *entry) metadata() saver.Metadata {
 	}
 }
 
-func cloneSeen(s map[string]map[string]uint64) map[string]map[string]uint64 {
+func cloneSeen(s SeenVersions) map[string]map[string]uint64 {
 	out := make(map[string]map[string]uint64, len(s))
 	for k, v := range s {
 		out[k] = maps.Clone(v)

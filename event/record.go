@@ -62,14 +62,14 @@ type MetadataRecord struct {
 // CheckpointRecord is a checkpoint as stored: only the channels that changed,
 // each as a delta over the parent's value.
 type CheckpointRecord struct {
-	NS           string                       `msgpack:"ns,omitempty"`
-	ID           string                       `msgpack:"id"`
-	ParentID     string                       `msgpack:"pid,omitempty"`
-	TS           int64                        `msgpack:"ts"` // Unix nanoseconds
-	Versions     map[string]uint64            `msgpack:"ver,omitempty"`
-	VersionsSeen map[string]map[string]uint64 `msgpack:"seen,omitempty"`
-	Metadata     MetadataRecord               `msgpack:"md"`
-	Values       []ChannelDelta               `msgpack:"val,omitempty"` // sorted by channel
+	NS           string         `msgpack:"ns,omitempty"`
+	ID           string         `msgpack:"id"`
+	ParentID     string         `msgpack:"pid,omitempty"`
+	TS           int64          `msgpack:"ts"` // Unix nanoseconds
+	Versions     Versions       `msgpack:"ver,omitempty"`
+	VersionsSeen SeenVersions   `msgpack:"seen,omitempty"`
+	Metadata     MetadataRecord `msgpack:"md"`
+	Values       []ChannelDelta `msgpack:"val,omitempty"` // sorted by channel
 }
 
 // WriteRecord is one pending write.

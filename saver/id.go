@@ -36,9 +36,8 @@ func NewCheckpointID(after string) string {
 		if _, err := rand.Read(next[6:]); err != nil {
 			panic("saver: crypto/rand: " + err.Error())
 		}
-		next[6] &= 0x0f
-		next[8] &= 0x3f
-		// Leave headroom so the counter rarely overflows within a millisecond.
+		// Start the counter in the lower half so it rarely runs out within
+		// one millisecond.
 		next[6] &= 0x07
 	} else {
 		next = floor
