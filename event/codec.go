@@ -65,6 +65,17 @@ func Decode(payload []byte) ([]Record, error) {
 }
 
 func unmarshal(data []byte, v any) error {
+	// Walk the structure first: msgpack v5.4 allocates a slice of structs at
+	// its declared length, so a corrupt header could ask for gigabytes.
+	// Skip reads without allocating by declared lengths; once it has covered
+	// the payload, every length is backed by bytes that are really there.
+	walk := msgpack.NewDecoder(bytes.NewReader(data))
+	if err := walk.Skip(); err != nil {
+		return err
+	}
+	if _, err := walk.PeekCode(); err == nil {
+		return errors.New("trailing bytes")
+	}
 	dec := msgpack.NewDecoder(bytes.NewReader(data))
 	dec.UseLooseInterfaceDecoding(true)
 	if err := dec.Decode(v); err != nil {
