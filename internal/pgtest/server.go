@@ -1,0 +1,136 @@
+package pgtest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+)
+
+// server is a throwaway PostgreSQL cluster in a temporary directory.
+type server struct {
+	dir  string // owns everything; removed by stop
+	bin  string // directory holding initdb and pg_ctl
+	user *user.User
+	url  string
+}
+
+// findBin returns the directory holding initdb and pg_ctl: PATH first, then
+// the newest /usr/lib/postgresql/*/bin (Debian does not put them on PATH).
+func findBin() (string, error) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		dir := filepath.Dir(p)
+		if _, err := os.Stat(filepath.Join(dir, "pg_ctl")); err == nil {
+			return dir, nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	slices.SortFunc(dirs, func(a, b string) int { return version(b) - version(a) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	return "", errors.New("initdb and pg_ctl not found on PATH or under /usr/lib/postgresql/*/bin")
+}
+
+// version is the major version in /usr/lib/postgresql/<v>/bin.
+func version(binDir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return v
+}
+
+func startServer() (*server, error) {
+	bin, err := findBin()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{bin: bin}
+	if os.Geteuid() == 0 { // initdb refuses to run as root
+		if s.user, err = user.Lookup("postgres"); err != nil {
+			return nil, fmt.Errorf("running as root needs a postgres user: %w", err)
+		}
+	}
+	if s.dir, err = os.MkdirTemp("", "jetgraph-pgtest-"); err != nil {
+		return nil, err
+	}
+	if err := s.chown(s.dir); err != nil {
+		os.RemoveAll(s.dir)
+		return nil, err
+	}
+	if err := s.run("initdb", "-D", s.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"); err != nil {
+		os.RemoveAll(s.dir)
+		return nil, err
+	}
+	// A free port can be taken between our probe and the server's bind: try
+	// a few.
+	for range 3 {
+		port, perr := freePort()
+		if perr != nil {
+			err = perr
+			break
+		}
+		opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s"+
+			" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", port, s.dir)
+		err = s.run("pg_ctl", "start", "-w", "-t", "60", "-D", s.data(), "-l", filepath.Join(s.dir, "server.log"), "-o", opts)
+		if err == nil {
+			s.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+			return s, nil
+		}
+	}
+	logText, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
+	os.RemoveAll(s.dir)
+	return nil, fmt.Errorf("%w\nserver log:\n%s", err, logText)
+}
+
+func (s *server) data() string { return filepath.Join(s.dir, "data") }
+
+func (s *server) stop() error {
+	defer os.RemoveAll(s.dir)
+	return s.run("pg_ctl", "stop", "-m", "fast", "-w", "-D", s.data())
+}
+
+// run runs a PostgreSQL binary, as the postgres user when we are root.
+func (s *server) run(name string, args ...string) error {
+	path := filepath.Join(s.bin, name)
+	var cmd *exec.Cmd
+	if s.user != nil {
+		cmd = exec.Command("runuser", append([]string{"-u", s.user.Username, "--", path}, args...)...)
+	} else {
+		cmd = exec.Command(path, args...)
+	}
+	cmd.Dir = s.dir
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w: %s", name, err, out.Bytes())
+	}
+	return nil
+}
+
+func (s *server) chown(dir string) error {
+	if s.user == nil {
+		return nil
+	}
+	uid, _ := strconv.Atoi(s.user.Uid)
+	gid, _ := strconv.Atoi(s.user.Gid)
+	if err := os.Chown(dir, uid, gid); err != nil {
+		return fmt.Errorf("chown %s to postgres: %w", dir, err)
+	}
+	return nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
