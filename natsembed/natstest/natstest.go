@@ -71,7 +71,7 @@ func shutdown(t testing.TB, stop func(context.Context) error) {
 // the tests are still running: servers, consumers or projectors that were
 // not stopped. Use it as TestMain's body: os.Exit(natstest.Main(m)).
 func Main(m *testing.M) int {
-	before := runtime.NumGoroutine()
+	before := len(goroutines())
 	code := m.Run()
 	if code != 0 {
 		return code
@@ -79,24 +79,35 @@ func Main(m *testing.M) int {
 	// Stopped goroutines leave asynchronously; nothing signals the last
 	// one's exit, so poll with a deadline.
 	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+	for len(goroutines()) > before && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		fmt.Fprintf(os.Stderr, "natstest: %d goroutines leaked:\n%s\n", n-before, leaked(string(buf)))
+	if g := goroutines(); len(g) > before {
+		fmt.Fprintf(os.Stderr, "natstest: %d goroutines leaked:\n%s\n", len(g)-before, strings.Join(g, "\n\n"))
 		return 1
 	}
 	return 0
 }
 
-func leaked(stacks string) string {
-	var keep []string
-	for _, g := range strings.Split(stacks, "\n\n") {
-		if !strings.Contains(g, "testing.(*M).Run") && !strings.Contains(g, "natstest.Main") {
-			keep = append(keep, g)
+// goroutines returns the stacks of the running goroutines, less the test
+// runner's own and the signal handler the fuzzer starts.
+func goroutines() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
 		}
+		buf = make([]byte, 2*len(buf))
 	}
-	return strings.Join(keep, "\n\n")
+	var keep []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "testing.(*M).Run") || strings.Contains(g, "natstest.goroutines") ||
+			strings.Contains(g, "os/signal.") {
+			continue
+		}
+		keep = append(keep, g)
+	}
+	return keep
 }

@@ -1,0 +1,154 @@
+package eventlog
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jetgraph/jetgraph/saver"
+)
+
+// headerAllowance is what the headers of an append take at most on the
+// wire (Nats-Msg-Id and Nats-Expected-Last-Subject-Sequence).
+const headerAllowance = 256
+
+// maxAttempts bounds how often an append is sent when no answer came back.
+const maxAttempts = 4
+
+// TooLargeError reports an event larger than the server accepts. It
+// unwraps to saver.ErrTooLarge.
+type TooLargeError struct {
+	Thread string
+	Size   int   // bytes of the event
+	Max    int64 // the server's max payload, less room for headers
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("append to thread %q: event of %d bytes exceeds the %d the server accepts: %v", e.Thread, e.Size, e.Max, saver.ErrTooLarge)
+}
+
+// Unwrap returns saver.ErrTooLarge.
+func (e *TooLargeError) Unwrap() error { return saver.ErrTooLarge }
+
+// MsgID is the Nats-Msg-Id of an append: a hash of the thread, the sequence
+// it expects and the payload. A retried append has the same id and is
+// stored once; a different append at the same position has another.
+func MsgID(thread string, expect uint64, payload []byte) string {
+	h := sha256.New()
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(thread)))
+	h.Write(n[:])
+	h.Write([]byte(thread))
+	binary.BigEndian.PutUint64(n[:], expect)
+	h.Write(n[:])
+	h.Write(payload)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Append implements eventstore.Log: it publishes payload as one message
+// on the thread's subject if the subject's last sequence is still expect,
+// and returns the new message's sequence. A moved-on thread is a
+// *saver.ConflictError and nothing is stored. A payload above the server's
+// max payload is a *TooLargeError, found before anything is sent.
+//
+// When no answer comes back (a timeout, a leader election) the same message
+// is sent again: its id and expected sequence make that safe, and an
+// append that did land the first time is recognized by its id.
+func (l *Log) Append(ctx context.Context, thread string, expect uint64, payload []byte) (uint64, error) {
+	subj, err := l.Subject(thread)
+	if err != nil {
+		return 0, err
+	}
+	if limit := l.nc.MaxPayload() - headerAllowance; int64(len(payload)) > limit {
+		return 0, &TooLargeError{Thread: thread, Size: len(payload), Max: limit}
+	}
+	id := MsgID(thread, expect, payload)
+	msg := &nats.Msg{Subject: subj, Data: payload, Header: nats.Header{}}
+	for attempt := 1; ; attempt++ {
+		seq, err := l.publish(ctx, msg, expect, id)
+		switch {
+		case err == nil:
+			return seq, nil
+		case isWrongLastSequence(err):
+			if attempt > 1 {
+				// An earlier attempt may have landed without its ack.
+				if seq, ok := l.landed(ctx, subj, id); ok {
+					return seq, nil
+				}
+			}
+			return 0, &saver.ConflictError{ThreadID: thread, Reason: "another append came first", Expected: expect, Actual: actualSeq(err)}
+		case retryable(err) && attempt < maxAttempts && ctx.Err() == nil:
+			// Nothing signals that a leader is back: back off briefly.
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+			}
+			continue
+		}
+		return 0, fmt.Errorf("append to thread %q after %d: %w", thread, expect, err)
+	}
+}
+
+func (l *Log) publish(ctx context.Context, msg *nats.Msg, expect uint64, id string) (uint64, error) {
+	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	defer cancel()
+	ack, err := l.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(expect), jetstream.WithMsgID(id))
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
+// landed reports the sequence of the subject's last message if it carries id.
+func (l *Log) landed(ctx context.Context, subj, id string) (uint64, bool) {
+	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	defer cancel()
+	m, err := l.stream.GetLastMsgForSubject(ctx, subj)
+	if err != nil || m.Header.Get(jetstream.MsgIDHeader) != id {
+		return 0, false
+	}
+	return m.Sequence, true
+}
+
+// isWrongLastSequence matches the conflict codes of single-replica (10071)
+// and replicated (10164) streams.
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
+}
+
+// actualSeq extracts the sequence the server found, when it says so
+// ("wrong last sequence: 7"); 0 otherwise.
+func actualSeq(err error) uint64 {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return 0
+	}
+	_, n, ok := strings.Cut(apiErr.Description, ": ")
+	if !ok {
+		return 0
+	}
+	seq, _ := strconv.ParseUint(strings.TrimSpace(n), 10, 64)
+	return seq
+}
+
+// retryable reports errors after which the append may or may not have
+// landed and sending it again is safe.
+func retryable(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrDisconnected)
+}

@@ -1,0 +1,91 @@
+package eventlog
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jetgraph/jetgraph/saver"
+)
+
+// Config configures the stream that holds the threads. The zero value is
+// usable.
+type Config struct {
+	// Stream is the stream's name. Defaults to "JETGRAPH".
+	Stream string
+	// Prefix is the subject prefix: thread t lives on <Prefix>.<token of t>.
+	// Defaults to "jetgraph.thread".
+	Prefix string
+	// Storage is where the stream keeps messages. Defaults to
+	// jetstream.FileStorage.
+	Storage jetstream.StorageType
+	// Replicas is the number of copies in a cluster. Defaults to 1.
+	Replicas int
+	// Duplicates is the window in which a retried append (same Nats-Msg-Id)
+	// is stored once. Defaults to 2 minutes.
+	Duplicates time.Duration
+	// Timeout bounds each request when the caller's context has no
+	// deadline. Defaults to 5 seconds.
+	Timeout time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Stream == "" {
+		c.Stream = "JETGRAPH"
+	}
+	if c.Prefix == "" {
+		c.Prefix = "jetgraph.thread"
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.Duplicates == 0 {
+		c.Duplicates = 2 * time.Minute
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 5 * time.Second
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	if strings.ContainsAny(c.Stream, ".*> \t\r\n/\\") {
+		return saver.Invalid("eventlog.Config.Stream", fmt.Sprintf("%q is not a stream name", c.Stream))
+	}
+	for _, tok := range strings.Split(c.Prefix, ".") {
+		if tok == "" || strings.ContainsAny(tok, "*> \t\r\n") {
+			return saver.Invalid("eventlog.Config.Prefix", fmt.Sprintf("%q is not a literal subject", c.Prefix))
+		}
+	}
+	if c.Replicas < 1 || c.Replicas > 5 {
+		return saver.Invalid("eventlog.Config.Replicas", fmt.Sprintf("%d is not in 1..5", c.Replicas))
+	}
+	if c.Duplicates < 0 || c.Timeout < 0 {
+		return saver.Invalid("eventlog.Config", "negative duration")
+	}
+	return nil
+}
+
+// streamConfig is the stream the log needs. Direct gets (reads served by
+// any replica) are used only on single-replica streams: on a replicated
+// stream a follower may lag, and a read must see every acknowledged append.
+func (c Config) streamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        c.Stream,
+		Description: "jetgraph thread events",
+		Subjects:    []string{c.Prefix + ".>"},
+		Storage:     c.Storage,
+		Replicas:    c.Replicas,
+		Duplicates:  c.Duplicates,
+		AllowDirect: c.Replicas == 1,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxMsgs:     -1,
+		MaxBytes:    -1,
+		MaxAge:      0,
+		DenyDelete:  true,
+		AllowRollup: false,
+	}
+}

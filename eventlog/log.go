@@ -1,0 +1,161 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jetgraph/jetgraph/saver/eventstore"
+)
+
+// Log is the per-thread event log on one JetStream stream. It is safe for
+// concurrent use.
+type Log struct {
+	js     jetstream.JetStream
+	nc     *nats.Conn
+	stream jetstream.Stream
+	cfg    Config
+	api    string // JetStream API subject prefix, ending in "."
+
+	read atomic.Uint64 // messages read, for tests and metrics
+}
+
+var (
+	_ eventstore.Log       = (*Log)(nil)
+	_ eventstore.Truncater = (*Log)(nil)
+)
+
+// New creates the stream cfg describes, or updates it to match, and returns
+// a log over it. js is a handle the caller built and keeps owning.
+func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := withTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	stream, err := js.CreateOrUpdateStream(ctx, cfg.streamConfig())
+	if err != nil {
+		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+	}
+	return &Log{js: js, nc: js.Conn(), stream: stream, cfg: cfg, api: apiPrefix(js.Options())}, nil
+}
+
+func apiPrefix(o jetstream.JetStreamOptions) string {
+	switch {
+	case o.APIPrefix != "":
+		return strings.TrimSuffix(o.APIPrefix, ".") + "."
+	case o.Domain != "":
+		return "$JS." + o.Domain + ".API."
+	}
+	return jetstream.DefaultAPIPrefix
+}
+
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// Config returns the log's configuration, defaults filled in.
+func (l *Log) Config() Config { return l.cfg }
+
+// Stream returns the stream handle.
+func (l *Log) Stream() jetstream.Stream { return l.stream }
+
+// JetStream returns the JetStream handle the log was built with.
+func (l *Log) JetStream() jetstream.JetStream { return l.js }
+
+// MessagesRead counts the messages this log has fetched from the stream
+// (reads, replays and last-message lookups), for tests and metrics.
+func (l *Log) MessagesRead() uint64 { return l.read.Load() }
+
+// Subject returns the subject of a thread's events.
+func (l *Log) Subject(thread string) (string, error) {
+	tok, err := EncodeThread(thread)
+	if err != nil {
+		return "", err
+	}
+	return l.cfg.Prefix + "." + tok, nil
+}
+
+// Thread returns the thread a subject of this log belongs to.
+func (l *Log) Thread(subject string) (string, error) {
+	tok, ok := strings.CutPrefix(subject, l.cfg.Prefix+".")
+	if !ok {
+		return "", fmt.Errorf("subject %q is not under %s", subject, l.cfg.Prefix)
+	}
+	return DecodeThread(tok)
+}
+
+// LastSeq implements eventstore.Log: one request for the newest message on
+// the thread's subject.
+func (l *Log) LastSeq(ctx context.Context, thread string) (uint64, error) {
+	subj, err := l.Subject(thread)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	defer cancel()
+	m, err := l.stream.GetLastMsgForSubject(ctx, subj)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("last message of %s: %w", subj, err)
+	}
+	l.read.Add(1)
+	return m.Sequence, nil
+}
+
+// Threads implements eventstore.Log: the threads with at least one message
+// in the stream, sorted by id.
+func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+		defer cancel()
+		info, err := l.stream.Info(ctx, jetstream.WithSubjectFilter(l.cfg.Prefix+".>"))
+		if err != nil {
+			yield("", fmt.Errorf("stream %s subjects: %w", l.cfg.Stream, err))
+			return
+		}
+		ids := make([]string, 0, len(info.State.Subjects))
+		for subj := range info.State.Subjects {
+			id, err := l.Thread(subj)
+			if err != nil {
+				continue // not written by this package: not a thread
+			}
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			if !yield(id, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Truncate implements eventstore.Truncater: it purges the thread's messages
+// below before, keeping the one at before (a tombstone or a seed).
+func (l *Log) Truncate(ctx context.Context, thread string, before uint64) error {
+	subj, err := l.Subject(thread)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	defer cancel()
+	if err := l.stream.Purge(ctx, jetstream.WithPurgeSubject(subj), jetstream.WithPurgeSequence(before)); err != nil {
+		return fmt.Errorf("purge %s below %d: %w", subj, before, err)
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package eventlog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jetgraph/jetgraph/event"
+)
+
+const (
+	// readBatch is how many messages one batched read asks for.
+	readBatch = 256
+	// readBytes caps the bytes of one batched read, so that the client
+	// never buffers more than this per request.
+	readBytes = 16 << 20
+)
+
+// Read implements eventstore.Log: the thread's events above after, oldest
+// first, up to the newest.
+func (l *Log) Read(ctx context.Context, thread string, after uint64) iter.Seq2[event.Event, error] {
+	return l.ReadRange(ctx, thread, after+1, math.MaxUint64)
+}
+
+// ReadRange yields the thread's events with a sequence in [from, to], oldest
+// first. It stops early when yield returns false.
+func (l *Log) ReadRange(ctx context.Context, thread string, from, to uint64) iter.Seq2[event.Event, error] {
+	return func(yield func(event.Event, error) bool) {
+		subj, err := l.Subject(thread)
+		if err != nil {
+			yield(event.Event{}, err)
+			return
+		}
+		if from == 0 {
+			from = 1
+		}
+		next := l.nextOne
+		if l.stream.CachedInfo().Config.AllowDirect {
+			next = l.nextBatch
+		}
+		for from <= to {
+			evs, more, err := next(ctx, subj, from)
+			if err != nil {
+				yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
+				return
+			}
+			for _, ev := range evs {
+				if ev.Seq > to {
+					return
+				}
+				if !yield(ev, nil) {
+					return
+				}
+				from = ev.Seq + 1
+			}
+			if !more || len(evs) == 0 {
+				return
+			}
+		}
+	}
+}
+
+// nextOne fetches the first message at or after from on subj, one request
+// per message, served by the stream leader.
+func (l *Log) nextOne(ctx context.Context, subj string, from uint64) ([]event.Event, bool, error) {
+	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	defer cancel()
+	m, err := l.stream.GetMsg(ctx, from, jetstream.WithGetMsgSubject(subj))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	l.read.Add(1)
+	return []event.Event{{Seq: m.Sequence, Payload: m.Data}}, true, nil
+}
+
+// directBatchRequest is the server's batched direct-get request.
+type directBatchRequest struct {
+	Seq      uint64 `json:"seq"`
+	NextFor  string `json:"next_by_subj"`
+	Batch    int    `json:"batch"`
+	MaxBytes int    `json:"max_bytes"`
+}
+
+// nextBatch fetches up to readBatch messages at or after from on subj in
+// one direct-get request. The server answers with the messages and an
+// end-of-batch status saying how many remain.
+func (l *Log) nextBatch(ctx context.Context, subj string, from uint64) ([]event.Event, bool, error) {
+	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	defer cancel()
+	req, err := json.Marshal(directBatchRequest{Seq: from, NextFor: subj, Batch: readBatch, MaxBytes: readBytes})
+	if err != nil {
+		return nil, false, err
+	}
+	inbox := l.nc.NewRespInbox()
+	sub, err := l.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, false, err
+	}
+	defer sub.Unsubscribe() //nolint:errcheck // nothing to do about it
+	if err := l.nc.PublishRequest(l.api+"DIRECT.GET."+l.cfg.Stream, inbox, req); err != nil {
+		return nil, false, err
+	}
+	var evs []event.Event
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		switch status := m.Header.Get("Status"); status {
+		case "":
+		case "404":
+			return evs, false, nil
+		case "204": // end of batch
+			pending, _ := strconv.ParseUint(m.Header.Get("Nats-Num-Pending"), 10, 64)
+			return evs, pending > 0, nil
+		default:
+			return nil, false, fmt.Errorf("direct get: status %s %s", status, m.Header.Get("Description"))
+		}
+		seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+		if err != nil {
+			return nil, false, fmt.Errorf("direct get: bad sequence header: %w", err)
+		}
+		l.read.Add(1)
+		evs = append(evs, event.Event{Seq: seq, Payload: m.Data})
+	}
+}
