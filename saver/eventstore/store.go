@@ -162,20 +162,29 @@ func (s *Store) view(ctx context.Context, thread string, fn func(t *event.Thread
 	return fn(c.t)
 }
 
-// write plans a change against the thread's current state and appends it
-// conditionally on that state's sequence. When another writer got there
-// first it catches up and plans again, so the checks always see the state
-// the append lands on. It returns the new sequence (0 if plan had nothing to
-// write). A plan that left provisional changes in the state (PlanCommit)
-// and then failed, or whose append failed, costs the cached state: the
-// next access folds it again from the log.
+// write plans a change against the thread's cached state and appends it
+// conditionally on that state's sequence. The cache is trusted
+// optimistically, so a write costs one append: if another writer moved the
+// thread on, the log refuses the append, and write catches up and plans
+// again, so the checks always see the state the append lands on. A plan
+// that fails on a state not read from the log in this call is also retried
+// once caught up, so a stale cache never produces a wrong error. It returns
+// the new sequence (0 if plan had nothing to write).
+//
+// A plan that left provisional changes in the state (PlanCommit) and then
+// failed, or whose append failed, costs the cached state: the next access
+// folds it again from the log.
 func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thread) ([]event.Record, error)) (uint64, error) {
 	c := s.acquire(thread)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	fresh := false // c.t was brought up to date with the log in this call
 	for attempt := 0; ; attempt++ {
-		if err := s.sync(ctx, c, thread); err != nil {
-			return 0, err
+		if c.t == nil || !fresh && attempt > 0 {
+			if err := s.sync(ctx, c, thread); err != nil {
+				return 0, err
+			}
+			fresh = true
 		}
 		base := c.t.Seq
 		recs, err := plan(c.t)
@@ -194,15 +203,29 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 					s.maybeSnapshot(ctx, c, thread, len(payload))
 					return seq, nil
 				}
+				if !errors.Is(err, saver.ErrConflict) {
+					// The log failed (it may even have stored the event):
+					// do not guess, report it. The cache is still the state
+					// before this write; the next call re-reads the log.
+					if c.t.Provisional() {
+						c.t = nil
+					}
+					return 0, err
+				}
+				fresh = false // the log moved on: catch up before planning again
 			}
 		}
 		if c.t.Provisional() {
 			c.t = nil
 		}
-		if errors.Is(err, saver.ErrConflict) && attempt < s.opts.MaxRetries && len(recs) > 0 {
-			continue
+		switch {
+		case err == nil: // nothing to write
+			return 0, nil
+		case !fresh && attempt < s.opts.MaxRetries:
+			continue // planned on a state that may be stale, or lost a race
+		default:
+			return 0, err
 		}
-		return 0, err
 	}
 }
 
