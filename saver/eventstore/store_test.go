@@ -249,3 +249,21 @@ func TestColdStoreStartsFromTheSnapshot(t *testing.T) {
 		t.Fatalf("snapshot of %d bytes outweighs the %d-byte log", size, logBytes)
 	}
 }
+
+func TestStaleCacheNeverGivesAWrongError(t *testing.T) {
+	t.Parallel()
+	_, a, b := setup(t)
+	head, err := put(t, a, saver.Config{ThreadID: "t"}, saver.SourceInput, "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	value(t, b, "t") // b caches the thread at the head
+	child, err := put(t, a, head, saver.SourceLoop, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b's cache has never seen child: the write must still land.
+	if err := b.PutWrites(t.Context(), child, []saver.Write{{Channel: "x"}}, "task"); err != nil {
+		t.Fatalf("writes to a checkpoint another store made: %v", err)
+	}
+}
