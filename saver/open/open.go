@@ -1,0 +1,116 @@
+// Package open picks a saver from one URL, for the guide's "Production
+// Setup": the same program runs on memory in development and on a database
+// in production by changing an environment variable.
+//
+//	s, closer, err := open.Saver(ctx, cmp.Or(os.Getenv("DATABASE_URL"), "memory://"))
+//	if err != nil { ... }
+//	defer closer.Close()
+//	chain, err := g.Compile(graph.WithCheckpointer(s))
+//
+// The URLs it understands:
+//
+//	memory://                       in-memory saver (nothing survives the process)
+//	sqlite://PATH                   SQLite file at PATH (sqlite:///abs/path.db, sqlite://rel.db, sqlite://:memory:)
+//	PATH or file:PATH               a bare file path or "file:" URI is a SQLite file too
+//	postgres://... postgresql://... PostgreSQL; an extra schema=NAME query parameter picks the schema
+//	nats://HOST:PORT                the JetStream saver on a NATS server
+//	nats+embedded://DIR             the JetStream saver on an embedded NATS server storing in DIR
+//
+// The returned saver is the backend's concrete type behind saver.Saver, so
+// optional capabilities (saver.Forker, saver.Pruner, ...) are still found
+// by type assertion.
+package open
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/memory"
+	"github.com/jetgraph/jetgraph/saver/postgres"
+	"github.com/jetgraph/jetgraph/saver/sqlite"
+)
+
+// Supported lists the URL forms Saver accepts, as its errors print them.
+const Supported = "memory://, sqlite://PATH (or a bare file path), postgres://..., postgresql://..., nats://HOST:PORT, nats+embedded://DIR"
+
+// ErrNATSUnavailable is returned for nats:// and nats+embedded:// URLs while
+// this build has no JetStream saver to open them with.
+var ErrNATSUnavailable = errors.New("the JetStream saver (saver/natsjs) is not available in this build")
+
+// Saver opens the saver rawURL names and returns it with the closer that
+// releases what it holds (connections, files, an embedded server). Close it
+// when done. An empty URL or an unknown scheme is saver.ErrInvalid, with
+// the supported forms in the message.
+func Saver(ctx context.Context, rawURL string) (saver.Saver, io.Closer, error) {
+	s, c, err := open(ctx, rawURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open saver %q: %w", redact(rawURL), err)
+	}
+	return s, c, nil
+}
+
+func open(ctx context.Context, rawURL string) (saver.Saver, io.Closer, error) {
+	if rawURL == "" {
+		return nil, nil, saver.Invalid("saver url", "empty; supported: "+Supported)
+	}
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok { // a bare path or a file: URI
+		return openSQLite(ctx, rawURL)
+	}
+	switch strings.ToLower(scheme) {
+	case "memory":
+		return memory.New(), nopCloser{}, nil
+	case "sqlite":
+		return openSQLite(ctx, rest)
+	case "postgres", "postgresql":
+		return openPostgres(ctx, rawURL)
+	case "nats":
+		return openNATS(ctx, rawURL)
+	case "nats+embedded":
+		return openEmbeddedNATS(ctx, rest)
+	}
+	return nil, nil, saver.Invalid("saver url", fmt.Sprintf("unknown scheme %q; supported: %s", scheme, Supported))
+}
+
+func openSQLite(ctx context.Context, path string) (saver.Saver, io.Closer, error) {
+	s, err := sqlite.FromConnString(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s, nil
+}
+
+// openPostgres takes the jetgraph-only schema parameter out of the URL (the
+// server would reject it as an unknown setting) and connects.
+func openPostgres(ctx context.Context, rawURL string) (saver.Saver, io.Closer, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, nil, saver.Invalid("saver url", err.Error())
+	}
+	q := u.Query()
+	cfg := postgres.Config{Schema: q.Get("schema")}
+	q.Del("schema")
+	u.RawQuery = q.Encode()
+	s, err := postgres.Connect(ctx, u.String(), cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s, nil
+}
+
+// redact hides a password in rawURL, for error messages.
+func redact(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return rawURL
+}
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
