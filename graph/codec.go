@@ -1,0 +1,137 @@
+package graph
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/jetgraph/jetgraph/message"
+)
+
+// Channel values are stored as msgpack, map keys sorted so equal values
+// encode to equal bytes. A list channel (any slice field but []byte) is
+// stored as the concatenation of its items' encodings, with no array header:
+// appending items to the channel appends bytes, so the saver stores only the
+// new suffix of a growing conversation.
+
+func encodeAny(v reflect.Value) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := msgpack.GetEncoder()
+	defer msgpack.PutEncoder(enc)
+	enc.Reset(&buf)
+	enc.SetSortMapKeys(true)
+	enc.UseCompactInts(true)
+	if err := enc.EncodeValue(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// encodeItems concatenates the encodings of the items of slice v.
+func encodeItems(v reflect.Value) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := msgpack.GetEncoder()
+	defer msgpack.PutEncoder(enc)
+	enc.Reset(&buf)
+	enc.SetSortMapKeys(true)
+	enc.UseCompactInts(true)
+	for i := range v.Len() {
+		if err := enc.EncodeValue(v.Index(i)); err != nil {
+			return nil, fmt.Errorf("item %d: %w", i, err)
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+func newDecoder(b []byte) (*msgpack.Decoder, *bytes.Reader) {
+	r := bytes.NewReader(b)
+	dec := msgpack.NewDecoder(r)
+	dec.UseLooseInterfaceDecoding(true)
+	return dec, r
+}
+
+// encode returns v as f stores it.
+func (f *field) encode(v reflect.Value) ([]byte, error) {
+	var b []byte
+	var err error
+	if f.list {
+		b, err = encodeItems(v)
+	} else {
+		b, err = encodeAny(v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode channel %q: %w", f.name, err)
+	}
+	return b, nil
+}
+
+// decode reads a value f stored; a list is read item by item until the end.
+func (f *field) decode(b []byte) (reflect.Value, error) {
+	v := reflect.New(f.typ).Elem()
+	dec, r := newDecoder(b)
+	if !f.list {
+		if err := dec.DecodeValue(v); err != nil {
+			return v, fmt.Errorf("decode channel %q: %w", f.name, err)
+		}
+		return v, nil
+	}
+	elem := f.typ.Elem()
+	for r.Len() > 0 {
+		item := reflect.New(elem).Elem()
+		if err := dec.DecodeValue(item); err != nil {
+			return v, fmt.Errorf("decode channel %q item %d: %w", f.name, v.Len(), err)
+		}
+		v = reflect.Append(v, item)
+	}
+	if v.Len() > 0 {
+		v = v.Slice3(0, v.Len(), v.Len())
+	}
+	return v, nil
+}
+
+// reduce applies an update (value upd, encoded updB) to the channel's
+// current value (cur, encoded curB; has says whether the channel has a
+// value) and returns the new value and its encoding. For list channels whose
+// new value extends the old one, the encoding is the old bytes followed by
+// the new items' bytes.
+func (f *field) reduce(cur reflect.Value, curB []byte, has bool, upd reflect.Value, updB []byte) (reflect.Value, []byte, error) {
+	if !has {
+		cur = reflect.New(f.typ).Elem()
+		curB = nil
+	}
+	switch {
+	case f.reducer == reducerLast:
+		return upd, updB, nil
+	case f.reducer == reducerAppend:
+		n, m := cur.Len(), upd.Len()
+		out := reflect.MakeSlice(f.typ, n+m, n+m)
+		reflect.Copy(out, cur)
+		reflect.Copy(out.Slice(n, n+m), upd)
+		return out, concat(curB, updB), nil
+	case f.reducer == reducerMessages:
+		c := cur.Interface().([]message.Message)
+		merged, appendOnly := message.MergeAppend(c, upd.Interface().([]message.Message))
+		out := reflect.ValueOf(merged)
+		if !appendOnly {
+			b, err := f.encode(out)
+			return out, b, err
+		}
+		tail, err := f.encode(out.Slice(len(c), len(merged)))
+		return out, concat(curB, tail), err
+	default:
+		out := f.custom.reduce(cur, upd)
+		if f.list && out.Len() >= cur.Len() && reflect.DeepEqual(out.Slice(0, cur.Len()).Interface(), cur.Interface()) {
+			tail, err := f.encode(out.Slice(cur.Len(), out.Len()))
+			return out, concat(curB, tail), err
+		}
+		b, err := f.encode(out)
+		return out, b, err
+	}
+}
+
+func concat(a, b []byte) []byte {
+	out := make([]byte, 0, len(a)+len(b))
+	return append(append(out, a...), b...)
+}

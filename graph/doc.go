@@ -1,0 +1,26 @@
+// Package graph builds and runs LangGraph-style state graphs with durable
+// memory.
+//
+// A graph's state is a struct; each exported field is a channel, named and
+// given a reducer by its `graph:"name,reducer=..."` tag:
+//
+//	type State struct {
+//		Messages []message.Message `graph:"messages,reducer=messages"` // merge by id
+//		Notes    []string          `graph:"notes,reducer=append"`      // concatenate
+//		Draft    string            `graph:"draft"`                     // last value wins
+//	}
+//
+// Nodes take the state and return a partial update: fields left at their
+// zero value are not written (use WriteZero to write a zero value). Edges,
+// conditional edges, joins and Send fan-outs decide which nodes run next.
+//
+// A compiled Graph runs in supersteps, as Pregel and LangGraph do: the nodes
+// triggered by the previous step run concurrently, then their writes apply
+// in a deterministic order and a checkpoint is saved. With a checkpointer
+// (WithCheckpointer), every thread keeps its history: Invoke continues a
+// conversation, Resume finishes an interrupted run, GetState and
+// GetStateHistory read it back, UpdateState edits it, and invoking with a
+// checkpoint id replays from that point on a new branch or forks it into a
+// new thread. Task makes a call inside a node durable: its result is
+// recorded and not recomputed when the node re-runs.
+package graph

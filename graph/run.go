@@ -1,0 +1,333 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime/debug"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/jetgraph/jetgraph/saver"
+)
+
+// Config addresses a thread and optionally one of its checkpoints.
+type Config = saver.Config
+
+// run is one call of Invoke, Resume or Stream.
+type run struct {
+	thread string
+	runID  string
+	k      *committer
+}
+
+// Invoke runs the graph with input on the thread cfg names and returns the
+// final state. On a thread with history, input is applied on top of the
+// latest checkpoint (multi-turn memory). With cfg.CheckpointID set, the run
+// starts from that checkpoint on a new branch; if the thread does not hold
+// that checkpoint but another thread does, the checkpoint is forked into
+// cfg.ThreadID first (fork by config).
+func (c *Graph[S]) Invoke(ctx context.Context, input S, cfg Config) (S, error) {
+	return c.execute(ctx, &input, cfg, nil)
+}
+
+// Resume continues the thread without new input (LangGraph's
+// invoke(None, config)). On the latest checkpoint it runs only the tasks
+// that have not finished (a crash, a failed node, the recursion limit);
+// tasks that finished keep their recorded writes. With cfg.CheckpointID set
+// it replays from that checkpoint: a fork checkpoint is written and every
+// task of that step and after runs again on the new branch. Resuming a
+// thread with nothing left to run returns its state and writes nothing.
+func (c *Graph[S]) Resume(ctx context.Context, cfg Config) (S, error) {
+	return c.execute(ctx, nil, cfg, nil)
+}
+
+func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(*point, []*task) bool) (S, error) {
+	var zero S
+	if c.saver == nil && input == nil {
+		return zero, fmt.Errorf("graph %q: resume: %w", c.name, ErrNoCheckpointer)
+	}
+	if c.saver != nil {
+		if err := saver.ValidateThread(cfg.ThreadID); err != nil {
+			return zero, fmt.Errorf("graph %q: %w", c.name, err)
+		}
+	}
+	r := &run{thread: cfg.ThreadID, runID: uuid.Must(uuid.NewV7()).String(), k: &committer{s: c.saver, c: c.committer}}
+	cur, replay, isHead, err := c.load(ctx, cfg)
+	if err != nil {
+		return zero, err
+	}
+	if input != nil {
+		if replay && !isHead {
+			f := cur.child(saver.SourceFork, cur.md.Step, r.runID)
+			r.k.later(f.put(r.thread))
+			cur = f
+		}
+		step := -1
+		if cur.id != "" {
+			step = cur.md.Step + 1
+		}
+		in := cur.child(saver.SourceInput, step, r.runID)
+		if cur.id == "" {
+			in.parentID = ""
+		}
+		packet, err := c.encodePacket(reflect.ValueOf(input).Elem())
+		if err != nil {
+			return zero, fmt.Errorf("thread %q: input: %w", r.thread, err)
+		}
+		in.write(START, packet, false, cur.nextVersion())
+		r.k.later(in.put(r.thread))
+		cur = in
+	} else {
+		if cur.id == "" {
+			return zero, fmt.Errorf("resume: %w", &saver.NotFoundError{ThreadID: cfg.ThreadID})
+		}
+		if replay {
+			tasks, err := c.prepare(cur)
+			if err != nil || len(tasks) == 0 {
+				return c.result(cur, err)
+			}
+			f := cur.child(saver.SourceFork, cur.md.Step, r.runID)
+			r.k.later(f.put(r.thread))
+			cur = f
+		}
+	}
+	return c.loop(ctx, r, cur, emit)
+}
+
+// loop runs supersteps from cur until no task is left.
+func (c *Graph[S]) loop(ctx context.Context, r *run, cur *point, emit func(*point, []*task) bool) (S, error) {
+	var zero S
+	for ran := 0; ; ran++ {
+		tasks, err := c.prepare(cur)
+		if err != nil {
+			return zero, fmt.Errorf("thread %q: %w", r.thread, err)
+		}
+		if len(tasks) == 0 || ran > c.limit {
+			if err := r.k.commit(ctx); err != nil {
+				return zero, wrapCommit(r.thread, cur.md.Step, err)
+			}
+			if len(tasks) > 0 {
+				return zero, fmt.Errorf("thread %q: %w: %d supersteps ran without reaching END (raise it with graph.WithRecursionLimit)", r.thread, ErrRecursionLimit, ran)
+			}
+			return c.result(cur, nil)
+		}
+		if err := ctx.Err(); err != nil {
+			return zero, fmt.Errorf("thread %q: stopped before step %d: %w", r.thread, cur.md.Step+1, err)
+		}
+		step := cur.md.Step + 1
+		for _, t := range tasks {
+			if w, done := writesOf(cur.pending, t.id); done {
+				t.recorded, t.writes = true, w
+			}
+			t.results = recordedResults(cur.pending, t.id)
+		}
+		inline, err := c.runStep(ctx, r, cur, tasks, step)
+		if err != nil {
+			return zero, err
+		}
+		next := cur.child(saver.SourceLoop, step, r.runID)
+		if err := c.apply(cur, tasks, next); err != nil {
+			return zero, fmt.Errorf("thread %q: step %d: %w", r.thread, step, err)
+		}
+		var ops []saver.Op
+		if inline != nil && inline.name != START {
+			ops = append(ops, writesOp(cur.config(r.thread), inline.id, inline.writes))
+		}
+		if err := r.k.commit(ctx, append(ops, next.put(r.thread))...); err != nil {
+			return zero, wrapCommit(r.thread, step, err)
+		}
+		cur = next
+		if emit != nil && !emit(cur, tasks) {
+			return c.result(cur, nil)
+		}
+	}
+}
+
+// runStep runs the unfinished tasks of a step. A lone task runs inline and
+// is returned: its writes are committed with the next checkpoint. Several
+// tasks run concurrently and each commits its writes as soon as it
+// finishes, so a crash loses only the unfinished ones.
+func (c *Graph[S]) runStep(ctx context.Context, r *run, cur *point, tasks []*task, step int) (*task, error) {
+	var todo []*task
+	for _, t := range tasks {
+		if !t.recorded {
+			todo = append(todo, t)
+		}
+	}
+	if len(todo) == 1 {
+		t := todo[0]
+		c.runTask(ctx, r, cur, t, step)
+		if t.err != nil {
+			return nil, c.fail(ctx, r, cur, t)
+		}
+		return t, nil
+	}
+	var wg sync.WaitGroup
+	for _, t := range todo {
+		wg.Go(func() {
+			c.runTask(ctx, r, cur, t, step)
+			if t.err != nil || ctx.Err() != nil {
+				return
+			}
+			if err := r.k.commit(ctx, writesOp(cur.config(r.thread), t.id, t.writes)); err != nil {
+				t.err = wrapCommit(r.thread, step, err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, t := range todo {
+		if t.err != nil {
+			return nil, c.fail(ctx, r, cur, t)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("thread %q: step %d stopped: %w", r.thread, step, err)
+	}
+	return nil, nil
+}
+
+// fail records a failed task's error against cur, unless the run was
+// cancelled, and returns the error for the caller.
+func (c *Graph[S]) fail(ctx context.Context, r *run, cur *point, t *task) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("thread %q: step %d stopped: %w", r.thread, cur.md.Step+1, err)
+	}
+	var ne *NodeError
+	if !errors.As(t.err, &ne) {
+		return t.err // the saver failed, not the node
+	}
+	if err := r.k.commit(ctx, writesOp(cur.config(r.thread), t.id, errorWrite(ne.Err))); err != nil {
+		return errors.Join(t.err, wrapCommit(r.thread, cur.md.Step+1, err))
+	}
+	return t.err
+}
+
+// runTask runs one node and computes its writes. A panic becomes the task's
+// error.
+func (c *Graph[S]) runTask(ctx context.Context, r *run, cur *point, t *task, step int) {
+	nodeErr := func(err error) *NodeError { return &NodeError{Node: t.name, TaskID: t.id, Step: step, Err: err} }
+	defer func() {
+		if p := recover(); p != nil {
+			t.err = nodeErr(&PanicError{Value: p, Stack: debug.Stack()})
+		}
+	}()
+	if t.name == START {
+		upd, err := c.decodePacket(cur.values[START])
+		if err == nil {
+			t.update = upd
+			t.writes, err = c.taskWrites(ctx, cur, START, upd, nil)
+		}
+		if err != nil {
+			t.err = nodeErr(err)
+		}
+		return
+	}
+	in := t.input
+	if !in.IsValid() {
+		var err error
+		if in, err = c.decodeState(cur); err != nil {
+			t.err = nodeErr(err)
+			return
+		}
+	}
+	sc := &scope{taskID: t.id, node: t.name, cfg: cur.config(r.thread), run: r, recorded: t.results}
+	nctx := context.WithValue(ctx, scopeKey{}, sc)
+	out, err := c.nodes[t.name](nctx, c.view(in))
+	if err != nil {
+		t.err = nodeErr(err)
+		return
+	}
+	upd := reflect.ValueOf(&out).Elem()
+	t.update = upd
+	if t.writes, err = c.taskWrites(nctx, cur, t.name, upd, sc.zero); err != nil {
+		t.err = nodeErr(err)
+	}
+}
+
+// load reads the checkpoint a run starts from: the one cfg names (replay),
+// forked in from another thread if need be, or the thread's latest.
+func (c *Graph[S]) load(ctx context.Context, cfg Config) (cur *point, replay, isHead bool, err error) {
+	if c.saver == nil {
+		return emptyPoint(), false, true, nil
+	}
+	tu, err := c.saver.GetTuple(ctx, cfg)
+	if cfg.CheckpointID == "" {
+		if errors.Is(err, saver.ErrNotFound) {
+			return emptyPoint(), false, true, nil
+		}
+		if err != nil {
+			return nil, false, false, fmt.Errorf("thread %q: load latest checkpoint: %w", cfg.ThreadID, err)
+		}
+		return pointFromTuple(tu), false, true, nil
+	}
+	if errors.Is(err, saver.ErrNotFound) {
+		tu, err = c.forkByConfig(ctx, cfg, err)
+	}
+	if err != nil {
+		return nil, false, false, fmt.Errorf("thread %q: load checkpoint %s: %w", cfg.ThreadID, cfg.CheckpointID, err)
+	}
+	head, err := c.saver.GetTuple(ctx, Config{ThreadID: cfg.ThreadID, CheckpointNS: cfg.CheckpointNS})
+	if err != nil {
+		return nil, false, false, fmt.Errorf("thread %q: load latest checkpoint: %w", cfg.ThreadID, err)
+	}
+	return pointFromTuple(tu), true, head.Checkpoint.ID == tu.Checkpoint.ID, nil
+}
+
+// forkByConfig handles a config whose checkpoint id belongs to another
+// thread: it forks that checkpoint into cfg.ThreadID.
+func (c *Graph[S]) forkByConfig(ctx context.Context, cfg Config, notFound error) (*saver.Tuple, error) {
+	loc, ok := c.saver.(saver.Locator)
+	if !ok {
+		return nil, notFound
+	}
+	src, err := loc.Locate(ctx, cfg.CheckpointID)
+	if err != nil {
+		return nil, err
+	}
+	if src.ThreadID == cfg.ThreadID {
+		return nil, notFound
+	}
+	forked, err := c.Fork(ctx, src, cfg.ThreadID)
+	if err != nil {
+		return nil, err
+	}
+	return c.saver.GetTuple(ctx, forked)
+}
+
+// result returns the state of p as the caller sees it.
+func (c *Graph[S]) result(p *point, err error) (S, error) {
+	var zero S
+	if err != nil {
+		return zero, err
+	}
+	state, err := c.decodeState(p)
+	if err != nil {
+		return zero, err
+	}
+	return c.view(state), nil
+}
+
+// encodePacket encodes an input or Send state: its non-zero channels.
+func (c *Graph[S]) encodePacket(v reflect.Value) ([]byte, error) {
+	writes, err := c.encodeValues(v, nil)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string][]byte, len(writes))
+	for _, w := range writes {
+		m[w.Channel] = w.Value
+	}
+	return encodeAny(reflect.ValueOf(m))
+}
+
+func (c *Graph[S]) decodePacket(b []byte) (reflect.Value, error) {
+	var m map[string][]byte
+	dec, _ := newDecoder(b)
+	if err := dec.Decode(&m); err != nil {
+		return reflect.Value{}, fmt.Errorf("decode input: %w", err)
+	}
+	return c.decodeValues(m)
+}

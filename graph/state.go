@@ -1,0 +1,278 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"reflect"
+	"time"
+
+	"github.com/jetgraph/jetgraph/saver"
+)
+
+// Snapshot is a thread's state at one checkpoint.
+type Snapshot[S any] struct {
+	// Values is the state.
+	Values S
+	// Next lists the nodes that run next (tasks without writes yet); empty
+	// at the end of a run.
+	Next []string
+	// Config addresses this checkpoint.
+	Config Config
+	// ParentConfig addresses the checkpoint before it; nil for a thread's
+	// first checkpoint.
+	ParentConfig *Config
+	// Metadata says what made the checkpoint (Source) and at which Step.
+	Metadata saver.Metadata
+	// CreatedAt is when the checkpoint was saved.
+	CreatedAt time.Time
+	// Tasks are the tasks of the next step, with the errors of those that
+	// failed.
+	Tasks []TaskInfo
+}
+
+// TaskInfo describes one task that runs from a checkpoint.
+type TaskInfo struct {
+	ID   string
+	Name string
+	// Done says the task finished: its writes are recorded.
+	Done bool
+	// Error is the task's last error, if it failed.
+	Error string
+}
+
+// GetState returns the thread's state at cfg.CheckpointID, or its latest
+// state. A thread with no checkpoint gives a zero Snapshot; an unknown
+// checkpoint id is an error matching saver.ErrNotFound.
+func (c *Graph[S]) GetState(ctx context.Context, cfg Config) (Snapshot[S], error) {
+	var snap Snapshot[S]
+	if err := c.checkThread(cfg); err != nil {
+		return snap, err
+	}
+	tu, err := c.saver.GetTuple(ctx, cfg)
+	if errors.Is(err, saver.ErrNotFound) && cfg.CheckpointID == "" {
+		snap.Config = cfg
+		return snap, nil
+	}
+	if err != nil {
+		return snap, fmt.Errorf("get state of thread %q: %w", cfg.ThreadID, err)
+	}
+	return c.snapshot(tu, cfg.CheckpointID == "")
+}
+
+// HistoryOption narrows GetStateHistory.
+type HistoryOption func(*saver.ListParams)
+
+// HistoryLimit keeps at most n snapshots.
+func HistoryLimit(n int) HistoryOption { return func(p *saver.ListParams) { p.Limit = n } }
+
+// HistoryBefore keeps snapshots older than the checkpoint id.
+func HistoryBefore(checkpointID string) HistoryOption {
+	return func(p *saver.ListParams) { p.Before = checkpointID }
+}
+
+// HistoryFilter keeps snapshots whose metadata has every key of filter
+// ("source", "step", "run_id" or a custom key) equal to its value.
+func HistoryFilter(filter map[string]any) HistoryOption {
+	return func(p *saver.ListParams) { p.Filter = filter }
+}
+
+// GetStateHistory yields the thread's snapshots newest first, every branch
+// interleaved by time. cfg.CheckpointID is ignored; use HistoryBefore.
+func (c *Graph[S]) GetStateHistory(ctx context.Context, cfg Config, opts ...HistoryOption) iter.Seq2[Snapshot[S], error] {
+	return func(yield func(Snapshot[S], error) bool) {
+		if err := c.checkThread(cfg); err != nil {
+			yield(Snapshot[S]{}, err)
+			return
+		}
+		p := saver.ListParams{ThreadID: cfg.ThreadID, Namespace: saver.NS(cfg.CheckpointNS)}
+		for _, o := range opts {
+			o(&p)
+		}
+		for tu, err := range c.saver.List(ctx, p) {
+			if err != nil {
+				yield(Snapshot[S]{}, fmt.Errorf("history of thread %q: %w", cfg.ThreadID, err))
+				return
+			}
+			snap, err := c.snapshot(tu, false)
+			if !yield(snap, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (c *Graph[S]) checkThread(cfg Config) error {
+	if c.saver == nil {
+		return fmt.Errorf("graph %q: %w", c.name, ErrNoCheckpointer)
+	}
+	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
+		return fmt.Errorf("graph %q: %w", c.name, err)
+	}
+	return nil
+}
+
+// snapshot describes a checkpoint. With applyPending (the latest state, as
+// GetState shows it), the writes of tasks that finished are applied to the
+// values and those tasks leave Next, as in LangGraph; history shows every
+// checkpoint as it was saved.
+func (c *Graph[S]) snapshot(tu *saver.Tuple, applyPending bool) (Snapshot[S], error) {
+	p := pointFromTuple(tu)
+	snap := Snapshot[S]{Config: tu.Config, ParentConfig: tu.ParentConfig, Metadata: tu.Metadata, CreatedAt: tu.Checkpoint.TS}
+	state, err := c.decodeState(p)
+	if err != nil {
+		return snap, fmt.Errorf("checkpoint %s: %w", tu.Config.CheckpointID, err)
+	}
+	tasks, err := c.prepare(p)
+	if err != nil {
+		return snap, err
+	}
+	var finished []*task
+	for _, t := range tasks {
+		if w, done := writesOf(p.pending, t.id); done {
+			t.writes = w
+			finished = append(finished, t)
+		}
+	}
+	if applyPending && len(finished) > 0 {
+		next := p.child(saver.SourceLoop, p.md.Step+1, "")
+		if err := c.apply(p, finished, next); err != nil {
+			return snap, fmt.Errorf("checkpoint %s: pending writes: %w", tu.Config.CheckpointID, err)
+		}
+		state = next.state
+	}
+	snap.Values = c.view(state)
+	for _, t := range tasks {
+		_, done := writesOf(p.pending, t.id)
+		info := TaskInfo{ID: t.id, Name: t.name, Done: done}
+		for _, w := range p.pending {
+			if w.TaskID == t.id && w.Channel == saver.ChannelError {
+				s, _ := decodeStrings(w.Value)
+				if len(s) == 1 {
+					info.Error = s[0]
+				}
+			}
+		}
+		if !done || !applyPending {
+			snap.Next = append(snap.Next, t.name)
+		}
+		snap.Tasks = append(snap.Tasks, info)
+	}
+	return snap, nil
+}
+
+// UpdateState applies values to the thread's state as if node asNode had
+// returned them: reducers apply, and the nodes that follow asNode run on the
+// next Resume. asNode may be START (the input) or "" to infer it: the only
+// node, or the node that ran last. It writes a checkpoint with source
+// "update" whose parent is cfg's checkpoint (the latest if none), a new
+// branch when that is not the latest, and returns its config.
+func (c *Graph[S]) UpdateState(ctx context.Context, cfg Config, values S, asNode string) (Config, error) {
+	if err := c.checkThread(cfg); err != nil {
+		return Config{}, err
+	}
+	fail := func(err error) (Config, error) {
+		return Config{}, fmt.Errorf("update state of thread %q: %w", cfg.ThreadID, err)
+	}
+	cur := emptyPoint()
+	tu, err := c.saver.GetTuple(ctx, cfg)
+	switch {
+	case err == nil:
+		cur = pointFromTuple(tu)
+	case !errors.Is(err, saver.ErrNotFound) || cfg.CheckpointID != "":
+		return fail(err)
+	}
+	if asNode == "" {
+		if asNode, err = c.inferNode(cur); err != nil {
+			return fail(err)
+		}
+	}
+	if asNode != START && c.nodes[asNode] == nil {
+		return fail(fmt.Errorf("as node: unknown node %q", asNode))
+	}
+	writes, err := c.taskWrites(ctx, cur, asNode, reflect.ValueOf(values), nil)
+	if err != nil {
+		return fail(err)
+	}
+	next := cur.child(saver.SourceUpdate, cur.md.Step+1, "")
+	if cur.id == "" {
+		next.parentID = ""
+		next.md.Step = -1
+	}
+	if err := c.apply(cur, []*task{{name: asNode, writes: writes}}, next); err != nil {
+		return fail(err)
+	}
+	k := &committer{s: c.saver, c: c.committer}
+	if err := k.commit(ctx, next.put(cfg.ThreadID)); err != nil {
+		return fail(err)
+	}
+	return next.config(cfg.ThreadID), nil
+}
+
+// inferNode picks the node an update is attributed to, as LangGraph does:
+// the only node, else the node that saw the newest versions, else START on a
+// thread where nothing ran.
+func (c *Graph[S]) inferNode(p *point) (string, error) {
+	if len(c.names) == 1 {
+		return c.names[0], nil
+	}
+	best, second, node := uint64(0), uint64(0), ""
+	for n, seen := range p.seen {
+		if c.nodes[n] == nil {
+			continue
+		}
+		for _, v := range seen {
+			switch {
+			case v > best:
+				second, best, node = best, v, n
+			case v > second && n != node:
+				second = v
+			}
+		}
+	}
+	switch {
+	case node == "":
+		return START, nil
+	case best == second:
+		return "", errors.New("ambiguous update: several nodes ran last; name the node")
+	}
+	return node, nil
+}
+
+// Fork copies the checkpoint src names (the latest when src.CheckpointID is
+// empty) into a new thread and returns the config of its first checkpoint.
+// The cost does not depend on src's history when the saver is a
+// saver.Forker; otherwise a fork checkpoint holding every value is written.
+// newThread must not exist yet.
+func (c *Graph[S]) Fork(ctx context.Context, src Config, newThread string) (Config, error) {
+	if err := c.checkThread(src); err != nil {
+		return Config{}, err
+	}
+	if err := saver.ValidateThread(newThread); err != nil {
+		return Config{}, fmt.Errorf("fork: new %w", err)
+	}
+	if f, ok := c.saver.(saver.Forker); ok {
+		out, err := f.ForkThread(ctx, src, newThread)
+		if err != nil {
+			return Config{}, fmt.Errorf("fork thread %q into %q: %w", src.ThreadID, newThread, err)
+		}
+		return out, nil
+	}
+	tu, err := c.saver.GetTuple(ctx, src)
+	if err != nil {
+		return Config{}, fmt.Errorf("fork thread %q: %w", src.ThreadID, err)
+	}
+	if _, err := c.saver.GetTuple(ctx, Config{ThreadID: newThread}); err == nil {
+		return Config{}, fmt.Errorf("fork into %q: %w", newThread, &saver.ConflictError{ThreadID: newThread, Reason: "thread already exists"})
+	}
+	p := pointFromTuple(tu)
+	next := p.child(saver.SourceFork, p.md.Step, "")
+	next.parentID = ""
+	next.newVersions = maps.Clone(p.versions)
+	if _, err := c.saver.Put(ctx, Config{ThreadID: newThread}, next.checkpoint(), next.md, next.newVersions); err != nil {
+		return Config{}, fmt.Errorf("fork into %q: %w", newThread, err)
+	}
+	return next.config(newThread), nil
+}

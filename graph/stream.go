@@ -1,0 +1,70 @@
+package graph
+
+import (
+	"context"
+	"iter"
+	"reflect"
+)
+
+// StreamMode selects what Stream yields.
+type StreamMode int
+
+// The stream modes.
+const (
+	// StreamValues yields the whole state after every step.
+	StreamValues StreamMode = iota
+	// StreamUpdates yields each node's update after every step, one part
+	// per node, in the order the updates applied.
+	StreamUpdates
+)
+
+// StreamPart is one value Stream yields.
+type StreamPart[S any] struct {
+	// Step is the step that produced the part.
+	Step int
+	// Node is the node whose update Values holds (StreamUpdates); "" in
+	// StreamValues mode.
+	Node string
+	// Values is the state after the step (StreamValues) or the node's
+	// update (StreamUpdates).
+	Values S
+}
+
+// Stream runs like Invoke, or like Resume when input is nil, and yields
+// what each step produced as it is saved. Breaking out of the loop stops the
+// run after the current step; the thread keeps everything saved so far. A
+// failure is yielded as the last error.
+func (c *Graph[S]) Stream(ctx context.Context, input *S, cfg Config, mode StreamMode) iter.Seq2[StreamPart[S], error] {
+	return func(yield func(StreamPart[S], error) bool) {
+		stopped := false
+		emit := func(p *point, tasks []*task) bool {
+			if mode == StreamValues {
+				s, err := c.result(p, nil)
+				stopped = !yield(StreamPart[S]{Step: p.md.Step, Values: s}, err)
+				return !stopped && err == nil
+			}
+			for _, t := range tasks {
+				if t.name == START {
+					continue
+				}
+				upd := t.update
+				if !upd.IsValid() {
+					var err error
+					if upd, err = c.updateFromWrites(t.writes); err != nil {
+						stopped = !yield(StreamPart[S]{}, err)
+						return false
+					}
+				}
+				if !yield(StreamPart[S]{Step: p.md.Step, Node: t.name, Values: c.view(reflect.ValueOf(upd.Interface()))}, nil) {
+					stopped = true
+					return false
+				}
+			}
+			return true
+		}
+		_, err := c.execute(ctx, input, cfg, emit)
+		if err != nil && !stopped {
+			yield(StreamPart[S]{}, err)
+		}
+	}
+}
