@@ -79,15 +79,29 @@ func migrate(ctx context.Context, tx pgx.Tx, schema string, ms []migration) erro
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(h.Sum64())); err != nil {
 		return fmt.Errorf("lock: %w", mapErr(err))
 	}
-	if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+q); err != nil {
-		return fmt.Errorf("create schema: %w", mapErr(err))
-	}
-	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+q+`.jetgraph_migrations (
-		version    integer     NOT NULL PRIMARY KEY,
-		name       text        NOT NULL,
-		applied_at timestamptz NOT NULL DEFAULT now())`)
+	// Create only what is missing: CREATE ... IF NOT EXISTS checks the
+	// privilege to create before it checks existence, and an application
+	// role often may not create anything once the schema is set up.
+	var hasSchema, hasTable bool
+	err := tx.QueryRow(ctx, `SELECT
+		EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1),
+		to_regclass($2) IS NOT NULL`, schema, q+".jetgraph_migrations").Scan(&hasSchema, &hasTable)
 	if err != nil {
-		return fmt.Errorf("create migrations table: %w", mapErr(err))
+		return fmt.Errorf("look up schema: %w", mapErr(err))
+	}
+	if !hasSchema {
+		if _, err := tx.Exec(ctx, "CREATE SCHEMA "+q); err != nil {
+			return fmt.Errorf("create schema: %w", mapErr(err))
+		}
+	}
+	if !hasTable {
+		_, err := tx.Exec(ctx, `CREATE TABLE `+q+`.jetgraph_migrations (
+			version    integer     NOT NULL PRIMARY KEY,
+			name       text        NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now())`)
+		if err != nil {
+			return fmt.Errorf("create migrations table: %w", mapErr(err))
+		}
 	}
 	var current int
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM `+q+`.jetgraph_migrations`).Scan(&current); err != nil {

@@ -80,7 +80,7 @@ func FromConnString(ctx context.Context, path string) (*Saver, error) {
 
 // dsn adds the pragmas every connection needs to path.
 func dsn(path string) string {
-	params := "_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	params := "_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
 	if !isMemory(path) {
 		params += "&_pragma=journal_mode(WAL)"
 	}
