@@ -29,7 +29,7 @@ import (
 var shared struct {
 	once   sync.Once
 	url    string
-	srv    *server
+	srv    *Server
 	pool   *pgxpool.Pool
 	err    error
 	inMain bool
@@ -44,7 +44,7 @@ func Main(m *testing.M) int {
 		shared.pool.Close()
 	}
 	if shared.srv != nil {
-		if err := shared.srv.stop(); err != nil {
+		if err := shared.srv.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "pgtest:", err)
 			if code == 0 {
 				code = 1
@@ -62,7 +62,7 @@ func start() {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		shared.url = u
 	} else {
-		shared.srv, shared.err = startServer()
+		shared.srv, shared.err = Start()
 		if shared.err != nil {
 			return
 		}

@@ -13,8 +13,8 @@ import (
 	"strconv"
 )
 
-// server is a throwaway PostgreSQL cluster in a temporary directory.
-type server struct {
+// Server is a throwaway PostgreSQL cluster in a temporary directory.
+type Server struct {
 	dir  string // owns everything; removed by stop
 	bin  string // directory holding initdb and pg_ctl
 	user *user.User
@@ -46,12 +46,15 @@ func version(binDir string) int {
 	return v
 }
 
-func startServer() (*server, error) {
+// Start starts a throwaway server from the local PostgreSQL install, for
+// programs (benchmarks) that cannot use Main. Stop it when done. Tests use
+// URL or Pool instead, which share one server per test binary.
+func Start() (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
 	}
-	s := &server{bin: bin}
+	s := &Server{bin: bin}
 	if os.Geteuid() == 0 { // initdb refuses to run as root
 		if s.user, err = user.Lookup("postgres"); err != nil {
 			return nil, fmt.Errorf("running as root needs a postgres user: %w", err)
@@ -77,7 +80,7 @@ func startServer() (*server, error) {
 			break
 		}
 		opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s"+
-			" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", port, s.dir)
+			" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB", port, s.dir)
 		err = s.run("pg_ctl", "start", "-w", "-t", "60", "-D", s.data(), "-l", filepath.Join(s.dir, "server.log"), "-o", opts)
 		if err == nil {
 			s.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
@@ -89,15 +92,19 @@ func startServer() (*server, error) {
 	return nil, fmt.Errorf("%w\nserver log:\n%s", err, logText)
 }
 
-func (s *server) data() string { return filepath.Join(s.dir, "data") }
+func (s *Server) data() string { return filepath.Join(s.dir, "data") }
 
-func (s *server) stop() error {
+// URL returns the server's connection URL (user postgres, trust auth).
+func (s *Server) URL() string { return s.url }
+
+// Stop stops the server and removes its directory.
+func (s *Server) Stop() error {
 	defer os.RemoveAll(s.dir)
 	return s.run("pg_ctl", "stop", "-m", "fast", "-w", "-D", s.data())
 }
 
 // run runs a PostgreSQL binary, as the postgres user when we are root.
-func (s *server) run(name string, args ...string) error {
+func (s *Server) run(name string, args ...string) error {
 	path := filepath.Join(s.bin, name)
 	var cmd *exec.Cmd
 	if s.user != nil {
@@ -114,7 +121,7 @@ func (s *server) run(name string, args ...string) error {
 	return nil
 }
 
-func (s *server) chown(dir string) error {
+func (s *Server) chown(dir string) error {
 	if s.user == nil {
 		return nil
 	}
