@@ -73,6 +73,15 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 		if cur.id == "" {
 			in.parentID = ""
 		}
+		// New input discards the tasks the checkpoint left unfinished, as
+		// LangGraph does: they are marked seen and their triggers consumed.
+		discard, err := c.prepare(cur)
+		if err == nil {
+			err = c.apply(cur, discard, in)
+		}
+		if err != nil {
+			return zero, fmt.Errorf("thread %q: input: %w", r.thread, err)
+		}
 		packet, err := c.encodePacket(reflect.ValueOf(input).Elem())
 		if err != nil {
 			return zero, fmt.Errorf("thread %q: input: %w", r.thread, err)

@@ -44,3 +44,5 @@ func last(s ChatState) string {
 	}
 	return s.Messages[len(s.Messages)-1].Content
 }
+
+func newSaver() *memory.Saver { return memory.New() }
