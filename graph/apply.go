@@ -113,11 +113,12 @@ func isTrigger(ch string) bool {
 }
 
 // writesOf returns a recorded task's writes, and whether it finished: a
-// task finished if it has a write other than an error or a Task result.
+// task finished if it has a write other than an error, an interrupt, a
+// resume value or a Task result.
 func writesOf(pending []saver.PendingWrite, id string) ([]saver.Write, bool) {
 	var out []saver.Write
 	for _, w := range pending {
-		if w.TaskID != id || w.Channel == saver.ChannelError {
+		if w.TaskID != id || w.Channel == saver.ChannelError || w.Channel == saver.ChannelInterrupt || w.Channel == saver.ChannelResume {
 			continue
 		}
 		out = append(out, saver.Write{Channel: w.Channel, Value: w.Value})

@@ -8,15 +8,31 @@ import (
 	"github.com/jetgraph/jetgraph/saver"
 )
 
-// committer stores a run's operations. Operations that need not be stored
-// on their own (the input checkpoint, a replay's fork) wait in pending and
-// ride along with the next commit, so a one-node invoke costs two appends on
-// a saver.Committer.
+// committer stores a run's operations in the order the run makes them.
+// Operations that need not be stored on their own (the input checkpoint, a
+// replay's fork, a resume value) wait in pending and ride along with the
+// next commit, so a one-node invoke costs two appends on a saver.Committer.
+//
+// How commit waits depends on the durability mode: DurabilitySync stores
+// before it returns; DurabilityAsync hands the operations to one background
+// writer that stores them in order while the run goes on; DurabilityExit
+// keeps everything in pending until finish. finish must be called before
+// the run returns: it waits for the background writer and reports the
+// first error any write met, so no error is dropped.
 type committer struct {
 	mu      sync.Mutex
 	s       saver.Saver
 	c       saver.Committer
+	mode    Durability
 	pending []saver.Op
+
+	// DurabilityAsync: queued operations, the writer's state and the first
+	// error it met (after which nothing more is written: later operations
+	// build on the failed ones).
+	queue []saver.Op
+	busy  bool
+	idle  chan struct{} // closed when the writer stops
+	err   error
 }
 
 // later queues op for the next commit.
@@ -27,23 +43,103 @@ func (k *committer) later(op saver.Op) {
 }
 
 // commit stores the queued operations and ops, atomically when the saver
-// is a saver.Committer, else one by one.
+// is a saver.Committer, else one by one; or, in the async and exit modes,
+// hands them on. In async mode it returns the error of an earlier
+// background write, so a run stops at the first failure.
 func (k *committer) commit(ctx context.Context, ops ...saver.Op) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	all := append(k.pending, ops...)
-	if len(all) == 0 || k.s == nil {
+	if k.s == nil {
 		k.pending = nil
 		return nil
+	}
+	switch k.mode {
+	case DurabilityExit:
+		k.pending = append(k.pending, ops...)
+		return nil
+	case DurabilityAsync:
+		if k.err != nil {
+			return k.err
+		}
+		k.queue = append(append(k.queue, k.pending...), ops...)
+		k.pending = nil
+		if !k.busy && len(k.queue) > 0 {
+			k.busy, k.idle = true, make(chan struct{})
+			go k.drain(context.WithoutCancel(ctx))
+		}
+		return nil
+	}
+	all := append(k.pending, ops...)
+	n, err := k.store(ctx, all)
+	k.pending = all[n:] // what was not stored goes with the next commit
+	return err
+}
+
+// drain is the async writer: it stores what is queued, in order, batching
+// what queued up while it was writing, until the queue is empty or a write
+// fails. It writes without the run's cancellation: the steps it stores
+// finished before the run was cancelled.
+func (k *committer) drain(ctx context.Context) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for len(k.queue) > 0 && k.err == nil {
+		batch := k.queue
+		k.queue = nil
+		k.mu.Unlock()
+		_, err := k.store(ctx, batch)
+		k.mu.Lock()
+		if err != nil {
+			k.err = err
+		}
+	}
+	k.queue = nil
+	k.busy = false
+	close(k.idle)
+}
+
+// finish ends the run's writing: in exit mode it stores everything pending
+// (even when the run was cancelled: those steps finished); in async mode it
+// waits for the background writer. It returns the first write error.
+func (k *committer) finish(ctx context.Context) error {
+	k.mu.Lock()
+	switch k.mode {
+	case DurabilityExit:
+		all := k.pending
+		k.pending = nil
+		k.mu.Unlock()
+		if k.s == nil || len(all) == 0 {
+			return nil
+		}
+		_, err := k.store(context.WithoutCancel(ctx), all)
+		return err
+	case DurabilityAsync:
+		idle := k.idle
+		busy := k.busy
+		k.mu.Unlock()
+		if busy {
+			<-idle
+		}
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		return k.err
+	}
+	k.mu.Unlock()
+	return nil
+}
+
+// store writes ops now and returns how many it stored: all or none on a
+// saver.Committer, a prefix on others.
+func (k *committer) store(ctx context.Context, ops []saver.Op) (int, error) {
+	if len(ops) == 0 {
+		return 0, nil
 	}
 	if k.c != nil {
-		if _, err := k.c.Commit(ctx, all); err != nil {
-			return err
+		if _, err := k.c.Commit(ctx, ops); err != nil {
+			return 0, err
 		}
-		k.pending = nil
-		return nil
+		return len(ops), nil
 	}
-	for i, op := range all {
+	for i, op := range ops {
 		var err error
 		if op.Put != nil {
 			_, err = k.s.Put(ctx, op.Put.Config, op.Put.Checkpoint, op.Put.Metadata, op.Put.NewVersions)
@@ -51,12 +147,10 @@ func (k *committer) commit(ctx context.Context, ops ...saver.Op) error {
 			err = k.s.PutWrites(ctx, op.Writes.Config, op.Writes.Writes, op.Writes.TaskID)
 		}
 		if err != nil {
-			k.pending = all[i:]
-			return err
+			return i, err
 		}
 	}
-	k.pending = nil
-	return nil
+	return len(ops), nil
 }
 
 func writesOp(cfg saver.Config, taskID string, writes []saver.Write) saver.Op {

@@ -12,9 +12,12 @@ import (
 type Option func(*options)
 
 type options struct {
-	saver saver.Saver
-	limit int
-	name  string
+	saver      saver.Saver
+	limit      int
+	name       string
+	durability Durability
+	before     []string
+	after      []string
 }
 
 // WithCheckpointer makes the graph save a checkpoint after every step, so
@@ -28,6 +31,25 @@ func WithRecursionLimit(n int) Option { return func(o *options) { o.limit = n } 
 
 // WithName names the compiled graph. Defaults to "graph".
 func WithName(name string) Option { return func(o *options) { o.name = name } }
+
+// WithDurability sets when runs store their steps (see Durability).
+// Defaults to DurabilitySync; a call can override it by passing a
+// Durability.
+func WithDurability(d Durability) Option { return func(o *options) { o.durability = d } }
+
+// WithInterruptBefore stops a run before any of the named nodes runs
+// (LangGraph's interrupt_before): the step's checkpoint is saved, Next
+// names the nodes, and Resume runs them.
+func WithInterruptBefore(nodes ...string) Option {
+	return func(o *options) { o.before = append(o.before, nodes...) }
+}
+
+// WithInterruptAfter stops a run after a step in which any of the named
+// nodes ran (LangGraph's interrupt_after): the step's checkpoint is saved
+// and Resume continues from it.
+func WithInterruptAfter(nodes ...string) Option {
+	return func(o *options) { o.after = append(o.after, nodes...) }
+}
 
 // DefaultRecursionLimit is the recursion limit of a graph compiled without
 // WithRecursionLimit.
@@ -50,6 +72,9 @@ type Graph[S any] struct {
 	saver     saver.Saver
 	committer saver.Committer
 	limit     int
+	durable   Durability      // the default durability
+	before    map[string]bool // static interrupts
+	after     map[string]bool
 	b         *StateGraph[S] // for drawing
 }
 
@@ -57,7 +82,7 @@ type Graph[S any] struct {
 // every problem found: bad state tags, unknown nodes, a missing entry,
 // unreachable nodes.
 func (g *StateGraph[S]) Compile(opts ...Option) (*Graph[S], error) {
-	o := options{limit: DefaultRecursionLimit, name: "graph"}
+	o := options{limit: DefaultRecursionLimit, name: "graph", durability: DurabilitySync}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -74,6 +99,30 @@ func (g *StateGraph[S]) Compile(opts ...Option) (*Graph[S], error) {
 		edges: make(map[string][]string), joinsFrom: make(map[string][]joinSpec),
 		branches: make(map[string][]branch[S]), triggers: make(map[string][]string),
 		joinChans: make(map[string]joinSpec), saver: o.saver, limit: o.limit, joins: g.joins, b: g,
+		durable: o.durability, before: map[string]bool{}, after: map[string]bool{},
+	}
+	if err := o.durability.check(); err != nil {
+		errs = append(errs, err)
+	}
+	for _, st := range []struct {
+		what  string
+		nodes []string
+	}{{"interrupt before", o.before}, {"interrupt after", o.after}} {
+		what, nodes := st.what, st.nodes
+		for _, n := range nodes {
+			if g.nodes[n] == nil {
+				errs = append(errs, fmt.Errorf("%s: unknown node %q", what, n))
+			}
+		}
+		if len(nodes) > 0 && o.saver == nil {
+			errs = append(errs, fmt.Errorf("%s: %w (a run cannot be resumed without one)", what, ErrNoCheckpointer))
+		}
+	}
+	for _, n := range o.before {
+		c.before[n] = true
+	}
+	for _, n := range o.after {
+		c.after[n] = true
 	}
 	c.committer, _ = o.saver.(saver.Committer)
 	isNode := func(n string) bool { return g.nodes[n] != nil }

@@ -20,9 +20,21 @@ type scope struct {
 	run      *run
 	recorded map[string][]byte
 
-	mu    sync.Mutex
-	calls int
-	zero  map[string]bool
+	resume [][]byte // resume values for the node's Interrupt calls
+
+	mu         sync.Mutex
+	calls      int
+	zero       map[string]bool
+	interrupts int    // Interrupt calls so far
+	interrupt  []byte // the value of the first unanswered Interrupt call
+}
+
+// pendingInterrupt returns the value of the Interrupt call that stopped the
+// node, if any.
+func (s *scope) pendingInterrupt() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.interrupt
 }
 
 type scopeKey struct{}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"sync"
 
 	"github.com/google/uuid"
@@ -16,11 +18,14 @@ import (
 // Config addresses a thread and optionally one of its checkpoints.
 type Config = saver.Config
 
-// run is one call of Invoke, Resume or Stream.
+// run is one call of Invoke, Resume, ResumeWith or Stream.
 type run struct {
-	thread string
-	runID  string
-	k      *committer
+	thread  string
+	runID   string
+	k       *committer
+	resumed bool                // no new input: static interrupts before the first step are skipped
+	resumes map[string][][]byte // ResumeWith: the resume values of the tasks it answers
+	outcome *Outcome            // filled when the run stops on an interrupt
 }
 
 // Invoke runs the graph with input on the thread cfg names and returns the
@@ -29,23 +34,48 @@ type run struct {
 // starts from that checkpoint on a new branch; if the thread does not hold
 // that checkpoint but another thread does, the checkpoint is forked into
 // cfg.ThreadID first (fork by config).
-func (c *Graph[S]) Invoke(ctx context.Context, input S, cfg Config) (S, error) {
-	return c.execute(ctx, &input, cfg, nil)
+//
+// A run that stops on an interrupt returns the state so far and no error;
+// pass WithOutcome to learn that it did, or read GetState.
+func (c *Graph[S]) Invoke(ctx context.Context, input S, cfg Config, opts ...CallOption) (S, error) {
+	return c.execute(ctx, &input, cfg, nil, nil, opts)
 }
 
 // Resume continues the thread without new input (LangGraph's
 // invoke(None, config)). On the latest checkpoint it runs only the tasks
-// that have not finished (a crash, a failed node, the recursion limit);
-// tasks that finished keep their recorded writes. With cfg.CheckpointID set
-// it replays from that checkpoint: a fork checkpoint is written and every
-// task of that step and after runs again on the new branch. Resuming a
-// thread with nothing left to run returns its state and writes nothing.
-func (c *Graph[S]) Resume(ctx context.Context, cfg Config) (S, error) {
-	return c.execute(ctx, nil, cfg, nil)
+// that have not finished (a crash, a failed node, the recursion limit, a
+// static interrupt); tasks that finished keep their recorded writes. With
+// cfg.CheckpointID set it replays from that checkpoint: a fork checkpoint
+// is written and every task of that step and after runs again on the new
+// branch. Resuming a thread with nothing left to run returns its state and
+// writes nothing.
+func (c *Graph[S]) Resume(ctx context.Context, cfg Config, opts ...CallOption) (S, error) {
+	return c.execute(ctx, nil, cfg, nil, nil, opts)
 }
 
-func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(*point, []*task) bool) (S, error) {
+// ResumeWith answers the interrupt pending on the thread's latest
+// checkpoint with value (LangGraph's Command(resume=value)) and continues
+// the run: the interrupted node runs again from the top and its Interrupt
+// call returns value. With several interrupts pending, value must be a
+// ResumeMap. The value is recorded on saver.ChannelResume, so a node that
+// interrupts again later still gets its earlier answers. A thread with no
+// pending interrupt is an error wrapping ErrNotInterrupted.
+func (c *Graph[S]) ResumeWith(ctx context.Context, cfg Config, value any, opts ...CallOption) (S, error) {
+	return c.execute(ctx, nil, cfg, nil, &value, opts)
+}
+
+func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(*point, []*task) bool, resume *any, opts []CallOption) (S, error) {
 	var zero S
+	cl := call{durability: c.durable}
+	for _, o := range opts {
+		o.applyCall(&cl)
+	}
+	if err := cl.durability.check(); err != nil {
+		return zero, fmt.Errorf("graph %q: %w", c.name, err)
+	}
+	if cl.outcome != nil {
+		*cl.outcome = Outcome{}
+	}
 	if c.saver == nil && input == nil {
 		return zero, fmt.Errorf("graph %q: resume: %w", c.name, ErrNoCheckpointer)
 	}
@@ -54,7 +84,22 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 			return zero, fmt.Errorf("graph %q: %w", c.name, err)
 		}
 	}
-	r := &run{thread: cfg.ThreadID, runID: uuid.Must(uuid.NewV7()).String(), k: &committer{s: c.saver, c: c.committer}}
+	r := &run{
+		thread: cfg.ThreadID, runID: uuid.Must(uuid.NewV7()).String(),
+		k:       &committer{s: c.saver, c: c.committer, mode: cl.durability},
+		resumed: input == nil, outcome: cl.outcome,
+	}
+	out, err := c.start(ctx, r, input, cfg, resume, emit)
+	if ferr := r.k.finish(ctx); ferr != nil {
+		return zero, errors.Join(err, fmt.Errorf("thread %q: save: %w", r.thread, ferr))
+	}
+	return out, err
+}
+
+// start loads the checkpoint the run starts from, applies the input or the
+// resume value, and runs the loop.
+func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resume *any, emit func(*point, []*task) bool) (S, error) {
+	var zero S
 	cur, replay, isHead, err := c.load(ctx, cfg)
 	if err != nil {
 		return zero, err
@@ -93,7 +138,19 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 		if cur.id == "" {
 			return zero, fmt.Errorf("resume: %w", &saver.NotFoundError{ThreadID: cfg.ThreadID})
 		}
-		if replay {
+		if resume != nil {
+			if replay && !isHead {
+				return zero, fmt.Errorf("thread %q: resume with a value: checkpoint %s is not the latest; interrupts are answered on the latest", r.thread, cur.id)
+			}
+			targets, err := c.resumeTargets(cur, *resume)
+			if err != nil {
+				return zero, fmt.Errorf("thread %q: resume with a value: %w", r.thread, err)
+			}
+			for _, id := range slices.Sorted(maps.Keys(targets)) {
+				r.k.later(writesOp(cur.config(r.thread), id, resumeWrite(targets[id])))
+			}
+			r.resumes = targets
+		} else if replay {
 			tasks, err := c.prepare(cur)
 			if err != nil || len(tasks) == 0 {
 				return c.result(cur, err)
@@ -106,7 +163,8 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 	return c.loop(ctx, r, cur, emit)
 }
 
-// loop runs supersteps from cur until no task is left.
+// loop runs supersteps from cur until no task is left or an interrupt
+// stops the run.
 func (c *Graph[S]) loop(ctx context.Context, r *run, cur *point, emit func(*point, []*task) bool) (S, error) {
 	var zero S
 	for ran := 0; ; ran++ {
@@ -132,10 +190,24 @@ func (c *Graph[S]) loop(ctx context.Context, r *run, cur *point, emit func(*poin
 				t.recorded, t.writes = true, w
 			}
 			t.results = recordedResults(cur.pending, t.id)
+			if rs, ok := r.resumes[t.id]; ok {
+				t.resume = rs
+			} else if t.resume, err = resumesOf(cur.pending, t.id); err != nil {
+				return zero, fmt.Errorf("thread %q: step %d: %w", r.thread, step, err)
+			}
 		}
-		inline, err := c.runStep(ctx, r, cur, tasks, step)
+		if !(r.resumed && ran == 0) && slices.ContainsFunc(tasks, func(t *task) bool { return c.before[t.name] }) {
+			if err := r.k.commit(ctx); err != nil {
+				return zero, wrapCommit(r.thread, cur.md.Step, err)
+			}
+			return c.interrupted(r, cur, tasks)
+		}
+		inline, interrupted, err := c.runStep(ctx, r, cur, tasks, step)
 		if err != nil {
 			return zero, err
+		}
+		if interrupted {
+			return c.interrupted(r, cur, tasks)
 		}
 		next := cur.child(saver.SourceLoop, step, r.runID)
 		if err := c.apply(cur, tasks, next); err != nil {
@@ -152,14 +224,55 @@ func (c *Graph[S]) loop(ctx context.Context, r *run, cur *point, emit func(*poin
 		if emit != nil && !emit(cur, tasks) {
 			return c.result(cur, nil)
 		}
+		if slices.ContainsFunc(tasks, func(t *task) bool { return c.after[t.name] }) {
+			after, err := c.prepare(cur)
+			if err != nil {
+				return zero, fmt.Errorf("thread %q: %w", r.thread, err)
+			}
+			if len(after) > 0 {
+				return c.interrupted(r, cur, after)
+			}
+		}
 	}
+}
+
+// interrupted ends a run that stopped at p on an interrupt: it fills the
+// outcome and returns the state with the finished tasks' writes applied, as
+// GetState shows it.
+func (c *Graph[S]) interrupted(r *run, p *point, tasks []*task) (S, error) {
+	oc := Outcome{Interrupted: true, step: p.md.Step + 1}
+	var finished []*task
+	for _, t := range tasks {
+		switch {
+		case t.interrupt != nil:
+			oc.Interrupts = append(oc.Interrupts, interruptInfo(t, t.interrupt))
+		case t.err == nil && t.writes != nil:
+			finished = append(finished, t)
+			continue
+		}
+		oc.Next = append(oc.Next, t.name)
+	}
+	if r.outcome != nil {
+		*r.outcome = oc
+	}
+	if len(finished) == 0 {
+		return c.result(p, nil)
+	}
+	next := p.child(saver.SourceLoop, p.md.Step+1, r.runID)
+	if err := c.apply(p, finished, next); err != nil {
+		var zero S
+		return zero, fmt.Errorf("thread %q: step %d: %w", r.thread, p.md.Step+1, err)
+	}
+	return c.result(next, nil)
 }
 
 // runStep runs the unfinished tasks of a step. A lone task runs inline and
 // is returned: its writes are committed with the next checkpoint. Several
 // tasks run concurrently and each commits its writes as soon as it
-// finishes, so a crash loses only the unfinished ones.
-func (c *Graph[S]) runStep(ctx context.Context, r *run, cur *point, tasks []*task, step int) (*task, error) {
+// finishes, so a crash loses only the unfinished ones. A task that called
+// Interrupt commits its interrupt instead; interrupted reports whether one
+// did, after every other task finished.
+func (c *Graph[S]) runStep(ctx context.Context, r *run, cur *point, tasks []*task, step int) (inline *task, interrupted bool, err error) {
 	var todo []*task
 	for _, t := range tasks {
 		if !t.recorded {
@@ -169,33 +282,44 @@ func (c *Graph[S]) runStep(ctx context.Context, r *run, cur *point, tasks []*tas
 	if len(todo) == 1 {
 		t := todo[0]
 		c.runTask(ctx, r, cur, t, step)
-		if t.err != nil {
-			return nil, c.fail(ctx, r, cur, t)
+		if t.interrupt != nil && ctx.Err() == nil {
+			if err := r.k.commit(ctx, writesOp(cur.config(r.thread), t.id, interruptWrite(t.interrupt))); err != nil {
+				return nil, false, wrapCommit(r.thread, step, err)
+			}
+			return nil, true, nil
 		}
-		return t, nil
+		if t.err != nil || t.interrupt != nil {
+			return nil, false, c.fail(ctx, r, cur, t)
+		}
+		return t, false, nil
 	}
+	_, _ = c.decodeState(cur) // once, before the tasks share it; a failure shows in each task
 	var wg sync.WaitGroup
 	for _, t := range todo {
 		wg.Go(func() {
 			c.runTask(ctx, r, cur, t, step)
-			if t.err != nil || ctx.Err() != nil {
+			if (t.err != nil && t.interrupt == nil) || ctx.Err() != nil {
 				return
 			}
-			if err := r.k.commit(ctx, writesOp(cur.config(r.thread), t.id, t.writes)); err != nil {
-				t.err = wrapCommit(r.thread, step, err)
+			writes := t.writes
+			if t.interrupt != nil {
+				writes = interruptWrite(t.interrupt)
+			}
+			if err := r.k.commit(ctx, writesOp(cur.config(r.thread), t.id, writes)); err != nil {
+				t.err, t.interrupt = wrapCommit(r.thread, step, err), nil
 			}
 		})
 	}
 	wg.Wait()
 	for _, t := range todo {
-		if t.err != nil {
-			return nil, c.fail(ctx, r, cur, t)
+		if t.err != nil && t.interrupt == nil {
+			return nil, false, c.fail(ctx, r, cur, t)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("thread %q: step %d stopped: %w", r.thread, step, err)
+		return nil, false, fmt.Errorf("thread %q: step %d stopped: %w", r.thread, step, err)
 	}
-	return nil, nil
+	return nil, slices.ContainsFunc(todo, func(t *task) bool { return t.interrupt != nil }), nil
 }
 
 // fail records a failed task's error against cur, unless the run was
@@ -242,9 +366,13 @@ func (c *Graph[S]) runTask(ctx context.Context, r *run, cur *point, t *task, ste
 			return
 		}
 	}
-	sc := &scope{taskID: t.id, node: t.name, cfg: cur.config(r.thread), run: r, recorded: t.results}
+	sc := &scope{taskID: t.id, node: t.name, cfg: cur.config(r.thread), run: r, recorded: t.results, resume: t.resume}
 	nctx := context.WithValue(ctx, scopeKey{}, sc)
 	out, err := c.nodes[t.name](nctx, c.view(in))
+	if raw := sc.pendingInterrupt(); raw != nil {
+		t.interrupt, t.err = raw, err
+		return
+	}
 	if err != nil {
 		t.err = nodeErr(err)
 		return

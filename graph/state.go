@@ -29,8 +29,10 @@ type Snapshot[S any] struct {
 	// CreatedAt is when the checkpoint was saved.
 	CreatedAt time.Time
 	// Tasks are the tasks of the next step, with the errors of those that
-	// failed.
+	// failed and the interrupts of those waiting for a resume value.
 	Tasks []TaskInfo
+	// Interrupts are the interrupts of all Tasks, waiting for ResumeWith.
+	Interrupts []InterruptInfo
 }
 
 // TaskInfo describes one task that runs from a checkpoint.
@@ -41,6 +43,9 @@ type TaskInfo struct {
 	Done bool
 	// Error is the task's last error, if it failed.
 	Error string
+	// Interrupts holds the task's pending interrupt, if it called
+	// Interrupt and waits for ResumeWith.
+	Interrupts []InterruptInfo
 }
 
 // GetState returns the thread's state at cfg.CheckpointID, or its latest
@@ -154,6 +159,11 @@ func (c *Graph[S]) snapshot(tu *saver.Tuple, applyPending bool) (Snapshot[S], er
 					info.Error = s[0]
 				}
 			}
+		}
+		if raw, ok := interruptOf(p.pending, t.id); ok && !done {
+			in := interruptInfo(t, raw)
+			info.Interrupts = []InterruptInfo{in}
+			snap.Interrupts = append(snap.Interrupts, in)
 		}
 		if !done || !applyPending {
 			snap.Next = append(snap.Next, t.name)

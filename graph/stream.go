@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"reflect"
+	"slices"
 )
 
 // StreamMode selects what Stream yields.
@@ -26,16 +27,32 @@ type StreamPart[S any] struct {
 	// StreamValues mode.
 	Node string
 	// Values is the state after the step (StreamValues) or the node's
-	// update (StreamUpdates).
+	// update (StreamUpdates); for the interrupt part, the state so far.
 	Values S
+	// Interrupted marks the last part of a run that stopped on an
+	// interrupt; its Node is InterruptNode.
+	Interrupted bool
+	// Interrupts are the pending Interrupt values (the interrupt part only).
+	Interrupts []InterruptInfo
 }
+
+// InterruptNode is the Node of the stream part that reports an interrupt,
+// as LangGraph's "__interrupt__" key.
+const InterruptNode = "__interrupt__"
 
 // Stream runs like Invoke, or like Resume when input is nil, and yields
 // what each step produced as it is saved. Breaking out of the loop stops the
 // run after the current step; the thread keeps everything saved so far. A
-// failure is yielded as the last error.
-func (c *Graph[S]) Stream(ctx context.Context, input *S, cfg Config, mode StreamMode) iter.Seq2[StreamPart[S], error] {
+// failure is yielded as the last error; a run that stops on an interrupt
+// ends with a part whose Interrupted is set.
+func (c *Graph[S]) Stream(ctx context.Context, input *S, cfg Config, mode StreamMode, opts ...CallOption) iter.Seq2[StreamPart[S], error] {
 	return func(yield func(StreamPart[S], error) bool) {
+		var user call
+		for _, o := range opts {
+			o.applyCall(&user)
+		}
+		var oc Outcome
+		opts = append(slices.Clone(opts), WithOutcome(&oc))
 		stopped := false
 		emit := func(p *point, tasks []*task) bool {
 			if mode == StreamValues {
@@ -62,9 +79,15 @@ func (c *Graph[S]) Stream(ctx context.Context, input *S, cfg Config, mode Stream
 			}
 			return true
 		}
-		_, err := c.execute(ctx, input, cfg, emit)
-		if err != nil && !stopped {
+		out, err := c.execute(ctx, input, cfg, emit, nil, opts)
+		if user.outcome != nil {
+			*user.outcome = oc
+		}
+		switch {
+		case err != nil && !stopped:
 			yield(StreamPart[S]{}, err)
+		case err == nil && oc.Interrupted:
+			yield(StreamPart[S]{Step: oc.step, Node: InterruptNode, Values: out, Interrupted: true, Interrupts: oc.Interrupts}, nil)
 		}
 	}
 }

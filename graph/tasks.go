@@ -16,16 +16,18 @@ import (
 
 // task is one node run of a superstep.
 type task struct {
-	id       string
-	name     string
-	push     bool          // started by a Send
-	input    reflect.Value // a push task's state
-	triggers []string      // a pull task's ready trigger channels
-	writes   []saver.Write
-	update   reflect.Value // the node's partial update, for streaming
-	err      error
-	recorded bool              // finished in an earlier attempt; writes come from the saver
-	results  map[string][]byte // recorded Task results, by Task id
+	id        string
+	name      string
+	push      bool          // started by a Send
+	input     reflect.Value // a push task's state
+	triggers  []string      // a pull task's ready trigger channels
+	writes    []saver.Write
+	update    reflect.Value // the node's partial update, for streaming
+	err       error
+	recorded  bool              // finished in an earlier attempt; writes come from the saver
+	results   map[string][]byte // recorded Task results, by Task id
+	resume    [][]byte          // resume values for its Interrupt calls, in order
+	interrupt []byte            // the value of the Interrupt call that stopped it
 }
 
 // sendPacket is a Send as stored in the sends channel.

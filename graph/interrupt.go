@@ -1,0 +1,200 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+
+	"github.com/jetgraph/jetgraph/saver"
+)
+
+// ErrInterrupted is returned by Interrupt when the run must pause for a
+// resume value. The node should return it (a node that returns anything
+// else after it is still interrupted: its result is discarded).
+var ErrInterrupted = errors.New("interrupted: waiting for a resume value")
+
+// ErrNotInterrupted is wrapped by the error of ResumeWith on a thread with
+// no pending interrupt.
+var ErrNotInterrupted = errors.New("no interrupt is pending")
+
+// ErrOutsideNode is wrapped by the error of Interrupt called outside a
+// running node.
+var ErrOutsideNode = errors.New("called outside a running node")
+
+// InterruptInfo is an interrupt waiting for a resume value: the value a
+// node passed to Interrupt.
+type InterruptInfo struct {
+	// ID names the interrupt for ResumeMap. It is the id of the task that
+	// raised it.
+	ID string
+	// Node is the node that raised it.
+	Node string
+	// Value is the value passed to Interrupt, decoded without its Go type:
+	// strings, bools, int64, uint64, float64, []any and map[string]any.
+	// Use Decode for a typed value.
+	Value any
+
+	raw []byte
+}
+
+// Decode decodes the interrupt's value into dst, a pointer.
+func (i InterruptInfo) Decode(dst any) error {
+	dec, _ := newDecoder(i.raw)
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("decode interrupt %s of node %q: %w", i.ID, i.Node, err)
+	}
+	return nil
+}
+
+// ResumeMap answers several pending interrupts at once in ResumeWith: each
+// key is an InterruptInfo.ID, each value the resume value for it.
+type ResumeMap map[string]any
+
+// Interrupt pauses the running node for input from outside the graph
+// (LangGraph's interrupt(value)). The first time, it records value as an
+// interrupt of the node's task and returns ErrInterrupted, which the node
+// should return: the run stops, the step's other tasks keep their writes,
+// and the caller sees the interrupt through GetState (Snapshot.Interrupts)
+// or WithOutcome. ResumeWith then runs the node again from the top, and the
+// k-th Interrupt call of the node returns the k-th resume value given to
+// it, decoded into T. A node must make its Interrupt calls in the same order
+// every time, one after another; Task calls before an interrupt are not
+// repeated.
+//
+// value and the resume values must be msgpack-encodable. Interrupt needs a
+// checkpointer (ErrNoCheckpointer otherwise), and fails with ErrOutsideNode
+// outside a node.
+func Interrupt[T any](ctx context.Context, value any) (T, error) {
+	var zero T
+	sc := scopeOf(ctx)
+	if sc == nil {
+		return zero, fmt.Errorf("graph.Interrupt: %w", ErrOutsideNode)
+	}
+	if sc.run.k.s == nil {
+		return zero, fmt.Errorf("interrupt in node %q: %w", sc.node, ErrNoCheckpointer)
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	idx := sc.interrupts
+	sc.interrupts++
+	if idx < len(sc.resume) {
+		out := reflect.New(reflect.TypeFor[T]())
+		dec, _ := newDecoder(sc.resume[idx])
+		if err := dec.DecodeValue(out.Elem()); err != nil {
+			return zero, fmt.Errorf("interrupt %d of node %q: decode resume value into %v: %w", idx, sc.node, out.Elem().Type(), err)
+		}
+		return out.Elem().Interface().(T), nil
+	}
+	if sc.interrupt == nil {
+		b, err := encodeValue(value)
+		if err != nil {
+			return zero, fmt.Errorf("interrupt %d of node %q: encode value: %w", idx, sc.node, err)
+		}
+		sc.interrupt = b
+	}
+	return zero, ErrInterrupted
+}
+
+// encodeValue encodes any value, nil included.
+func encodeValue(v any) ([]byte, error) {
+	return encodeAny(reflect.ValueOf(&v).Elem())
+}
+
+// interruptOf returns the interrupt a task recorded, if any.
+func interruptOf(pending []saver.PendingWrite, taskID string) ([]byte, bool) {
+	for _, w := range pending {
+		if w.TaskID == taskID && w.Channel == saver.ChannelInterrupt {
+			return w.Value, true
+		}
+	}
+	return nil, false
+}
+
+// resumesOf returns the resume values recorded for a task, in order.
+func resumesOf(pending []saver.PendingWrite, taskID string) ([][]byte, error) {
+	for _, w := range pending {
+		if w.TaskID == taskID && w.Channel == saver.ChannelResume {
+			var out [][]byte
+			dec, _ := newDecoder(w.Value)
+			if err := dec.Decode(&out); err != nil {
+				return nil, fmt.Errorf("task %s: decode resume values: %w", taskID, err)
+			}
+			return out, nil
+		}
+	}
+	return nil, nil
+}
+
+func interruptInfo(t *task, raw []byte) InterruptInfo {
+	info := InterruptInfo{ID: t.id, Node: t.name, raw: raw}
+	dec, _ := newDecoder(raw)
+	_ = dec.Decode(&info.Value) // raw was encoded by encodeValue
+	return info
+}
+
+// resumeTargets answers the interrupts pending at p with value: it returns,
+// per task, the task's resume values with the new one appended.
+func (c *Graph[S]) resumeTargets(p *point, value any) (map[string][][]byte, error) {
+	tasks, err := c.prepare(p)
+	if err != nil {
+		return nil, err
+	}
+	var waiting []*task
+	for _, t := range tasks {
+		if _, done := writesOf(p.pending, t.id); done {
+			continue
+		}
+		if _, ok := interruptOf(p.pending, t.id); ok {
+			waiting = append(waiting, t)
+		}
+	}
+	if len(waiting) == 0 {
+		return nil, ErrNotInterrupted
+	}
+	answers := map[string]any{}
+	if m, ok := value.(ResumeMap); ok {
+		for id, v := range m {
+			if !slices.ContainsFunc(waiting, func(t *task) bool { return t.id == id }) {
+				return nil, fmt.Errorf("resume map: no pending interrupt has id %q", id)
+			}
+			answers[id] = v
+		}
+	} else {
+		if len(waiting) > 1 {
+			var ids bytes.Buffer
+			for i, t := range waiting {
+				if i > 0 {
+					ids.WriteString(", ")
+				}
+				fmt.Fprintf(&ids, "%s (node %q)", t.id, t.name)
+			}
+			return nil, fmt.Errorf("%d interrupts are pending (%s): answer them by id with graph.ResumeMap", len(waiting), ids.String())
+		}
+		answers[waiting[0].id] = value
+	}
+	out := map[string][][]byte{}
+	for id, v := range answers {
+		b, err := encodeValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode resume value for %s: %w", id, err)
+		}
+		prev, err := resumesOf(p.pending, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = append(prev, b)
+	}
+	return out, nil
+}
+
+func interruptWrite(raw []byte) []saver.Write {
+	return []saver.Write{{Channel: saver.ChannelInterrupt, Value: raw}}
+}
+
+func resumeWrite(values [][]byte) []saver.Write {
+	b, _ := encodeAny(reflect.ValueOf(values)) // [][]byte always encodes
+	return []saver.Write{{Channel: saver.ChannelResume, Value: b}}
+}
