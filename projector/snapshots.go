@@ -1,0 +1,193 @@
+package projector
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jetgraph/jetgraph/eventlog"
+	"github.com/jetgraph/jetgraph/saver"
+)
+
+// Snapshots is the KV bucket of thread snapshots. A thread's snapshot is a
+// manifest under m.<token> naming the sequence it was taken at, and its
+// bytes in chunks under c.<token>.<sequence>.<index>; only the newest
+// snapshot of a thread is kept.
+type Snapshots struct {
+	js     jetstream.JetStream
+	kv     jetstream.KeyValue
+	stream jetstream.Stream // the bucket's own stream, for purges
+	bucket string
+	chunk  int
+}
+
+// manifest describes one stored snapshot.
+type manifest struct {
+	Seq    uint64 `json:"seq"`
+	Size   int    `json:"size"`
+	Chunks int    `json:"chunks"`
+	Sum    string `json:"sha256"`
+}
+
+// OpenSnapshots creates the bucket cfg names, or updates it, and returns it.
+// Defaults are taken from log (replicas) and the connection (chunk size).
+func OpenSnapshots(ctx context.Context, log *eventlog.Log, cfg Config) (*Snapshots, error) {
+	js := log.JetStream()
+	maxPayload := js.Conn().MaxPayload()
+	cfg = cfg.withDefaults(log.Config().Replicas, maxPayload)
+	if err := cfg.validate(maxPayload); err != nil {
+		return nil, err
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      cfg.Bucket,
+		Description: "jetgraph thread snapshots (a cache of " + log.Config().Stream + ")",
+		History:     1,
+		Storage:     cfg.Storage,
+		Replicas:    cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create bucket %s: %w", cfg.Bucket, err)
+	}
+	st, err := js.Stream(ctx, "KV_"+cfg.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s stream: %w", cfg.Bucket, err)
+	}
+	return &Snapshots{js: js, kv: kv, stream: st, bucket: cfg.Bucket, chunk: cfg.ChunkBytes}, nil
+}
+
+// KeyValue returns the bucket.
+func (s *Snapshots) KeyValue() jetstream.KeyValue { return s.kv }
+
+// Stream returns the stream that holds the bucket.
+func (s *Snapshots) Stream() jetstream.Stream { return s.stream }
+
+func manifestKey(tok string) string { return "m." + tok }
+
+func chunkKey(tok string, seq uint64, i int) string {
+	return "c." + tok + "." + strconv.FormatUint(seq, 10) + "." + strconv.Itoa(i)
+}
+
+// Load returns the newest snapshot of a thread and the sequence it was
+// taken at; nil and 0 when there is none. A snapshot replaced while it was
+// being read is read again.
+func (s *Snapshots) Load(ctx context.Context, thread string) ([]byte, uint64, error) {
+	tok, err := eventlog.EncodeThread(thread)
+	if err != nil {
+		return nil, 0, err
+	}
+	for attempt := 0; ; attempt++ {
+		data, seq, err := s.load(ctx, tok)
+		if errors.Is(err, jetstream.ErrKeyNotFound) && attempt == 0 {
+			continue // the chunks went with a newer snapshot: take that one
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("load snapshot of thread %q: %w", thread, err)
+		}
+		return data, seq, nil
+	}
+}
+
+func (s *Snapshots) load(ctx context.Context, tok string) ([]byte, uint64, error) {
+	e, err := s.kv.Get(ctx, manifestKey(tok))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	var m manifest
+	if err := json.Unmarshal(e.Value(), &m); err != nil {
+		return nil, 0, fmt.Errorf("manifest: %w: %w", saver.ErrCorrupt, err)
+	}
+	buf := make([]byte, 0, m.Size)
+	for i := range m.Chunks {
+		c, err := s.kv.Get(ctx, chunkKey(tok, m.Seq, i))
+		if err != nil {
+			return nil, 0, fmt.Errorf("chunk %d of snapshot at %d: %w", i, m.Seq, err)
+		}
+		buf = append(buf, c.Value()...)
+	}
+	if sum := sha256.Sum256(buf); len(buf) != m.Size || hex.EncodeToString(sum[:]) != m.Sum {
+		return nil, 0, fmt.Errorf("snapshot at %d: %w: checksum mismatch", m.Seq, saver.ErrCorrupt)
+	}
+	return buf, m.Seq, nil
+}
+
+// Save stores data as the thread's snapshot at seq, unless a snapshot at
+// seq or later is already stored, and drops the one it replaces.
+func (s *Snapshots) Save(ctx context.Context, thread string, seq uint64, data []byte) error {
+	tok, err := eventlog.EncodeThread(thread)
+	if err != nil {
+		return err
+	}
+	old, rev, err := s.current(ctx, tok)
+	if err != nil {
+		return fmt.Errorf("save snapshot of thread %q: %w", thread, err)
+	}
+	if old != nil && old.Seq >= seq {
+		return nil
+	}
+	sum := sha256.Sum256(data)
+	m := manifest{Seq: seq, Size: len(data), Sum: hex.EncodeToString(sum[:])}
+	for off := 0; ; off += s.chunk {
+		end := min(off+s.chunk, len(data))
+		if _, err := s.kv.Put(ctx, chunkKey(tok, seq, m.Chunks), bytes.Clone(data[off:end])); err != nil {
+			return fmt.Errorf("save snapshot of thread %q at %d: %w", thread, seq, err)
+		}
+		m.Chunks++
+		if end >= len(data) {
+			break
+		}
+	}
+	mb, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if old == nil {
+		_, err = s.kv.Create(ctx, manifestKey(tok), mb)
+	} else {
+		_, err = s.kv.Update(ctx, manifestKey(tok), mb, rev)
+	}
+	if err != nil {
+		// Another projector stored a snapshot meanwhile: keep its, drop ours.
+		_ = s.purgeChunks(ctx, tok, seq)
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return nil
+		}
+		return fmt.Errorf("save snapshot manifest of thread %q at %d: %w", thread, seq, err)
+	}
+	if old != nil {
+		if err := s.purgeChunks(ctx, tok, old.Seq); err != nil {
+			return fmt.Errorf("drop snapshot of thread %q at %d: %w", thread, old.Seq, err)
+		}
+	}
+	return nil
+}
+
+func (s *Snapshots) current(ctx context.Context, tok string) (*manifest, uint64, error) {
+	e, err := s.kv.Get(ctx, manifestKey(tok))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	var m manifest
+	if err := json.Unmarshal(e.Value(), &m); err != nil {
+		return &manifest{}, e.Revision(), nil // unreadable: replace it
+	}
+	return &m, e.Revision(), nil
+}
+
+// purgeChunks removes a snapshot's chunks from the bucket's stream without
+// leaving delete markers, so that replaced snapshots take no space.
+func (s *Snapshots) purgeChunks(ctx context.Context, tok string, seq uint64) error {
+	return s.stream.Purge(ctx, jetstream.WithPurgeSubject("$KV."+s.bucket+".c."+tok+"."+strconv.FormatUint(seq, 10)+".>"))
+}

@@ -1,0 +1,158 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jetgraph/jetgraph/event"
+	"github.com/jetgraph/jetgraph/eventlog"
+	"github.com/jetgraph/jetgraph/projector"
+	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
+)
+
+// Saver is the JetStream saver. It is safe for concurrent use; Close it
+// when done.
+type Saver struct {
+	*eventstore.Store
+	log   *eventlog.Log
+	snaps *projector.Snapshots
+	proj  *projector.Projector // nil with Config.NoProjector
+	cfg   Config
+
+	onClose []func(context.Context) error
+}
+
+var (
+	_ saver.Saver     = (*Saver)(nil)
+	_ saver.Forker    = (*Saver)(nil)
+	_ saver.Committer = (*Saver)(nil)
+)
+
+// New creates (or updates) the stream and the snapshot bucket, starts the
+// projector unless cfg.NoProjector, and returns the saver. js belongs to
+// the caller and must outlive the saver.
+func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error) {
+	l, err := eventlog.New(ctx, js, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Projector.Logger == nil {
+		cfg.Projector.Logger = cfg.Logger
+	}
+	s := &Saver{log: l, cfg: cfg}
+	if cfg.NoProjector {
+		s.snaps, err = projector.OpenSnapshots(ctx, l, cfg.Projector)
+	} else {
+		s.proj, err = projector.New(ctx, l, cfg.Projector)
+		if err == nil {
+			s.snaps = s.proj.Snapshots()
+			err = s.proj.Start(ctx)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.Store = eventstore.New(&snapshotLog{Log: l, snaps: s.snaps, saver: s}, eventstore.Options{
+		MaxThreads: cfg.MaxThreads,
+		Logger:     cfg.Logger,
+	})
+	return s, nil
+}
+
+// snapshotLog is the event log with the projector's snapshots as the
+// starting point of cold reads.
+type snapshotLog struct {
+	*eventlog.Log
+	snaps *projector.Snapshots
+	saver *Saver
+}
+
+// LoadSnapshot implements eventstore.SnapshotLoader. A snapshot that cannot
+// be read is skipped with a warning: the log alone gives the same state.
+func (l *snapshotLog) LoadSnapshot(ctx context.Context, thread string) ([]byte, error) {
+	b, _, err := l.snaps.Load(ctx, thread)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		l.saver.cfg.Logger.Warn("jetgraph: reading without snapshot", "thread", thread, "err", err)
+		return nil, nil
+	}
+	return b, nil
+}
+
+// EventLog returns the thread event log.
+func (s *Saver) EventLog() *eventlog.Log { return s.log }
+
+// Projector returns the projector this saver runs; nil with
+// Config.NoProjector.
+func (s *Saver) Projector() *projector.Projector { return s.proj }
+
+// Snapshots returns the snapshot bucket.
+func (s *Saver) Snapshots() *projector.Snapshots { return s.snaps }
+
+// Close stops the projector and releases what Connect or OpenEmbedded
+// opened. The JetStream handle given to New stays open.
+func (s *Saver) Close(ctx context.Context) error {
+	var errs []error
+	if s.proj != nil {
+		errs = append(errs, s.proj.Stop(ctx))
+	}
+	for i := len(s.onClose) - 1; i >= 0; i-- {
+		errs = append(errs, s.onClose[i](ctx))
+	}
+	s.onClose = nil
+	return errors.Join(errs...)
+}
+
+// ReplayTo returns the thread as it was right after the event at seq: the
+// newest snapshot at or before seq, with the events after it up to seq
+// folded in (all of them from the start when no such snapshot exists).
+func (s *Saver) ReplayTo(ctx context.Context, thread string, seq uint64) (*event.Thread, error) {
+	if err := saver.ValidateThread(thread); err != nil {
+		return nil, err
+	}
+	var base *event.Thread
+	if b, at, err := s.snaps.Load(ctx, thread); err == nil && b != nil && at <= seq {
+		if t, err := event.Restore(b); err == nil && t.ID == thread {
+			base = t
+		}
+	}
+	return s.log.Replay(ctx, thread, base, seq, func(err error) {
+		s.cfg.Logger.Error("jetgraph: skipping corrupt event", "thread", thread, "err", err)
+	})
+}
+
+// Events yields the thread's stored events, oldest first, for audit.
+func (s *Saver) Events(ctx context.Context, thread string) iter.Seq2[event.Event, error] {
+	return s.log.Read(ctx, thread, 0)
+}
+
+// Tail yields the thread's events after sequence after, then each new one
+// as it is appended, until ctx ends.
+func (s *Saver) Tail(ctx context.Context, thread string, after uint64) iter.Seq2[event.Event, error] {
+	return s.log.Tail(ctx, thread, after)
+}
+
+// StorageBytes returns the bytes the server reports for the event stream
+// and the snapshot bucket.
+func (s *Saver) StorageBytes(ctx context.Context) (uint64, error) {
+	var total uint64
+	for _, st := range []jetstream.Stream{s.log.Stream(), s.snaps.Stream()} {
+		info, err := st.Info(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("storage of %s: %w", st.CachedInfo().Config.Name, err)
+		}
+		total += info.State.Bytes
+	}
+	return total, nil
+}
