@@ -1,0 +1,314 @@
+package natsjs_test
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/natsjs"
+)
+
+// reader returns a second saver on the same stream and bucket with a cold
+// cache and no projector of its own.
+func reader(t *testing.T, js jetstream.JetStream, cfg natsjs.Config) *natsjs.Saver {
+	t.Helper()
+	cfg.NoProjector = true
+	return open(t, js, cfg)
+}
+
+func TestReadsStayCorrectWithProjectorStopped(t *testing.T) {
+	t.Parallel()
+	s, js, cfg := setup(t)
+	chat(t, s, "t", 20, 100)
+	if err := s.Projector().CatchUp(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Projector().Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	more := chat(t, s, "u", 30, 100) // written while no projector runs
+	chat(t, s, "t", 5, 100)
+	r := reader(t, js, cfg)
+	sameTuples(t, history(t, r, "t"), history(t, s, "t"))
+	sameTuples(t, history(t, r, "u"), history(t, s, "u"))
+	tu, err := r.GetTuple(t.Context(), saver.Config{ThreadID: "u"})
+	if err != nil || tu.Config != more[len(more)-1] {
+		t.Fatalf("latest of u: %v, %v", tu, err)
+	}
+}
+
+func TestRebuiltBucketHoldsIdenticalSnapshots(t *testing.T) {
+	t.Parallel()
+	_, js := setupServer(t)
+	cfg := isolated(1)
+	cfg.Projector.MinSnapshotBytes = 2 << 10
+	cfg.Projector.ChunkBytes = 1 << 10 // several chunks per snapshot
+	s := open(t, js, cfg)
+	for _, th := range []string{"a", "b.c", "日本"} {
+		chat(t, s, th, 40, 64)
+	}
+	if _, err := s.ForkThread(t.Context(), saver.Config{ThreadID: "a"}, "fork"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteThread(t.Context(), "b.c"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := s.Projector().CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := dumpBucket(t, s)
+	if len(before) < 8 {
+		t.Fatalf("bucket holds %d keys, want several snapshots in chunks", len(before))
+	}
+	tuplesBefore := history(t, reader(t, js, cfg), "a")
+
+	if err := s.Projector().Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := dumpBucket(t, s)
+	if !maps.EqualFunc(before, after, func(a, b []byte) bool { return string(a) == string(b) }) {
+		t.Fatalf("rebuilt bucket differs:\nbefore %v\nafter  %v", keys(before), keys(after))
+	}
+	sameTuples(t, history(t, reader(t, js, cfg), "a"), tuplesBefore)
+}
+
+func dumpBucket(t *testing.T, s *natsjs.Saver) map[string][]byte {
+	t.Helper()
+	kv := s.Snapshots().KeyValue()
+	lister, err := kv.ListKeys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for k := range lister.Keys() {
+		e, err := kv.Get(t.Context(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[k] = e.Value()
+	}
+	return out
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range maps.Keys(m) {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestReplayToEverySequenceMatchesStateThen(t *testing.T) {
+	t.Parallel()
+	s, _, _ := setup(t)
+	ctx := t.Context()
+	// After every event of the thread, record its sequence and its history.
+	type point struct {
+		seq     uint64
+		history []*saver.Tuple
+	}
+	var points []point
+	record := func() {
+		last, err := s.EventLog().LastSeq(ctx, "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		points = append(points, point{last, history(t, s, "t")})
+	}
+	rec := &recording{Saver: s, after: record}
+	first := chat(t, rec, "t", 1, 10)[0] // a checkpoint and a write
+	for i := range 15 {
+		chat(t, s, "other", 1, 10) // another subject interleaves
+		switch i % 3 {
+		case 0, 1:
+			chat(t, rec, "t", 1, 10+i)
+		case 2: // a branch from the first checkpoint, as update_state makes
+			cp := saver.Checkpoint{ID: saver.NewCheckpointID(first.CheckpointID), ChannelValues: map[string][]byte{"step": []byte("u")}, ChannelVersions: map[string]uint64{"step": 99}}
+			if _, err := s.Put(ctx, first, cp, saver.Metadata{Source: saver.SourceUpdate, Step: 0}, map[string]uint64{"step": 99}); err != nil {
+				t.Fatal(err)
+			}
+			record()
+		}
+	}
+	if evs := events(t, s, "t"); evs != len(points) {
+		t.Fatalf("%d events for %d recorded points", evs, len(points))
+	}
+	for _, p := range points {
+		th, err := s.ReplayTo(ctx, "t", p.seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []*saver.Tuple
+		for _, ref := range th.Select(saver.ListParams{}) {
+			got = append(got, th.Tuple(ref, nil))
+		}
+		sameTuples(t, got, p.history)
+	}
+}
+
+func TestTwoClientsRacingOnOneThreadOneConflicts(t *testing.T) {
+	t.Parallel()
+	srv, js := setupServer(t)
+	cfg := isolated(1)
+	a := open(t, js, cfg)
+	js2 := connect(t, srv)
+	b := reader(t, js2, cfg)
+	head := chat(t, a, "t", 1, 10)[0]
+	if _, err := b.GetTuple(t.Context(), head); err != nil { // b has read the head too
+		t.Fatal(err)
+	}
+	eventsBefore := events(t, a, "t")
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, s := range []*natsjs.Saver{a, b} {
+		wg.Go(func() {
+			cp := saver.Checkpoint{ID: saver.NewCheckpointID(head.CheckpointID), ChannelValues: map[string][]byte{"x": {byte(i)}}, ChannelVersions: map[string]uint64{"x": 2}}
+			_, errs[i] = s.Put(t.Context(), head, cp, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{"x": 2})
+		})
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) {
+		t.Fatalf("errors %v: want exactly one winner", errs)
+	}
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, saver.ErrConflict) {
+			t.Fatalf("loser: %v, want ErrConflict", err)
+		}
+	}
+	if n := events(t, a, "t"); n != eventsBefore+1 {
+		t.Fatalf("%d events after the race, want %d: the loser stored something", n, eventsBefore+1)
+	}
+}
+
+func TestForkCostsTheSameFromAnyStep(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("writes a 5,000-step thread")
+	}
+	s, js, cfg := setup(t)
+	cfgs := chat(t, s, "long", 5000, 16)
+	if err := s.Projector().CatchUp(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	cost := func(at saver.Config, dst string) (uint64, int) {
+		r := reader(t, js, cfg) // a cold cache, as on another host
+		before := r.EventLog().MessagesRead()
+		if _, err := r.ForkThread(t.Context(), at, dst); err != nil {
+			t.Fatal(err)
+		}
+		return r.EventLog().MessagesRead() - before, events(t, r, dst)
+	}
+	early, earlyEvents := cost(cfgs[9], "from-10")
+	late, lateEvents := cost(cfgs[4999], "from-5000")
+	if early != late {
+		t.Fatalf("fork from step 10 read %d messages, from step 5,000 %d: want the same", early, late)
+	}
+	if earlyEvents != 1 || lateEvents != 1 {
+		t.Fatalf("forks hold %d and %d events, want one seed each", earlyEvents, lateEvents)
+	}
+	tu, err := s.GetTuple(t.Context(), saver.Config{ThreadID: "from-5000"})
+	if err != nil || len(tu.Checkpoint.ChannelValues["messages"]) != 5000*16 {
+		t.Fatalf("fork values: %v", err)
+	}
+	t.Logf("a fork read %d messages from a 5,000-step thread", early)
+}
+
+func TestCorruptMessageDoesNotStopProjector(t *testing.T) {
+	t.Parallel()
+	_, js := setupServer(t)
+	var logs logBuffer
+	cfg := isolated(1)
+	cfg.Logger = logs.logger()
+	cfg.Projector.MinSnapshotBytes = 1
+	s := open(t, js, cfg)
+	ctx := t.Context()
+	chat(t, s, "t", 2, 10)
+	last, _ := s.EventLog().LastSeq(ctx, "t")
+	subj, _ := s.EventLog().Subject("t")
+	ack, err := js.PublishMsg(ctx, &nats.Msg{Subject: subj, Data: []byte("\xc1garbage")}, jetstream.WithExpectLastSequencePerSubject(last))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, cfg.Log.Prefix+".bad_token_", []byte("x")); err != nil { // not a thread subject
+		t.Fatal(err)
+	}
+	chat(t, s, "t", 3, 10)
+	if err := s.Projector().CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, at, err := s.Snapshots().Load(ctx, "t")
+	final, _ := s.EventLog().LastSeq(ctx, "t")
+	if err != nil || at != final {
+		t.Fatalf("snapshot at %d (%v), want %d: the projector stopped at the corrupt message", at, err, final)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "skipping corrupt event") || !strings.Contains(out, "thread=t") || !strings.Contains(out, "seq="+itoa(ack.Sequence)) {
+		t.Fatalf("the corrupt message was not reported with its thread and sequence:\n%s", out)
+	}
+	if !strings.Contains(out, "unknown subject") {
+		t.Fatalf("the unknown subject was not reported:\n%s", out)
+	}
+	if tu, err := s.GetTuple(ctx, saver.Config{ThreadID: "t"}); err != nil || tu.Seq != final {
+		t.Fatalf("reads past the corrupt message: %v, %v", tu, err)
+	}
+}
+
+func TestProjectorResumesAfterRestartAndIgnoresRedelivery(t *testing.T) {
+	t.Parallel()
+	_, js := setupServer(t)
+	cfg := isolated(1)
+	cfg.Projector.MinSnapshotBytes = 512
+	s := open(t, js, cfg)
+	ctx := t.Context()
+	chat(t, s, "t", 10, 50)
+	if err := s.Projector().Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	chat(t, s, "t", 30, 50)
+	// A new process with the same durable consumer takes over.
+	again := open(t, js, cfg)
+	if err := again.Projector().CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := dumpBucket(t, s)
+	if _, at, _ := s.Snapshots().Load(ctx, "t"); at == 0 {
+		t.Fatal("no snapshot after restart")
+	}
+	// A second consumer folding everything again sees only redeliveries of
+	// what the bucket holds: nothing changes.
+	cfg2 := cfg
+	cfg2.Projector.Durable += "-again"
+	third := open(t, js, cfg2)
+	if err := third.Projector().CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := dumpBucket(t, s); !maps.EqualFunc(before, after, func(a, b []byte) bool { return string(a) == string(b) }) {
+		t.Fatalf("refolding changed the bucket: %v vs %v", keys(before), keys(after))
+	}
+}
+
+// recording calls after once each Put or PutWrites has returned.
+type recording struct {
+	saver.Saver
+	after func()
+}
+
+func (r *recording) Put(ctx context.Context, cfg saver.Config, cp saver.Checkpoint, md saver.Metadata, nv map[string]uint64) (saver.Config, error) {
+	out, err := r.Saver.Put(ctx, cfg, cp, md, nv)
+	r.after()
+	return out, err
+}
+
+func (r *recording) PutWrites(ctx context.Context, cfg saver.Config, w []saver.Write, task string) error {
+	err := r.Saver.PutWrites(ctx, cfg, w, task)
+	r.after()
+	return err
+}
