@@ -122,6 +122,8 @@ func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(
 // setupServer starts a server of the test's own.
 func setupServer(t *testing.T) (*natsembed.Server, jetstream.JetStream) { return natstest.Server(t) }
 
-func connect(t *testing.T, srv *natsembed.Server) jetstream.JetStream { return natstest.Connect(t, srv) }
+func connect(t *testing.T, srv *natsembed.Server) jetstream.JetStream {
+	return natstest.Connect(t, srv)
+}
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
