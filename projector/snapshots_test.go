@@ -1,0 +1,77 @@
+package projector_test
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/jetgraph/jetgraph/eventlog"
+	"github.com/jetgraph/jetgraph/natsembed/natstest"
+	"github.com/jetgraph/jetgraph/projector"
+)
+
+func TestMain(m *testing.M) { os.Exit(natstest.Main(m)) }
+
+func setup(t *testing.T, cfg projector.Config) (*eventlog.Log, *projector.Snapshots) {
+	t.Helper()
+	_, js := natstest.Server(t)
+	l, err := eventlog.New(t.Context(), js, eventlog.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := projector.OpenSnapshots(t.Context(), l, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, s
+}
+
+func TestSnapshotLargerThanAMessageIsChunked(t *testing.T) {
+	t.Parallel()
+	l, s := setup(t, projector.Config{})
+	ctx := t.Context()
+	// Larger than the server's max payload: it only fits in chunks.
+	big := bytes.Repeat([]byte("0123456789abcdef"), int(l.JetStream().Conn().MaxPayload()/16)+1000)
+	if err := s.Save(ctx, "t.1", 7, big); err != nil {
+		t.Fatal(err)
+	}
+	got, seq, err := s.Load(ctx, "t.1")
+	if err != nil || seq != 7 || !bytes.Equal(got, big) {
+		t.Fatalf("load: %d bytes at %d, %v; want %d bytes at 7", len(got), seq, err, len(big))
+	}
+}
+
+func TestReplacedSnapshotLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	_, s := setup(t, projector.Config{ChunkBytes: 1024})
+	ctx := t.Context()
+	if err := s.Save(ctx, "t", 5, bytes.Repeat([]byte("a"), 10_000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, "t", 9, []byte("small")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, "t", 8, []byte("older, ignored")); err != nil {
+		t.Fatal(err)
+	}
+	got, seq, err := s.Load(ctx, "t")
+	if err != nil || seq != 9 || string(got) != "small" {
+		t.Fatalf("load: %q at %d, %v", got, seq, err)
+	}
+	info, err := s.Stream().Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 2 { // the manifest and one chunk
+		t.Fatalf("bucket holds %d messages, want 2: replaced chunks were kept", info.State.Msgs)
+	}
+}
+
+func TestMissingSnapshotIsNil(t *testing.T) {
+	t.Parallel()
+	_, s := setup(t, projector.Config{})
+	got, seq, err := s.Load(t.Context(), "nobody")
+	if err != nil || got != nil || seq != 0 {
+		t.Fatalf("load of a thread without snapshot: %v %d %v", got, seq, err)
+	}
+}
