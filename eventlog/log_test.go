@@ -285,3 +285,21 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// The projector learns which event an append followed from the stored
+// expected-sequence header; the server must keep it.
+func TestStoredEventKeepsItsExpectedSequence(t *testing.T) {
+	t.Parallel()
+	l := setup(t)
+	seqs := appendN(t, l, "t", 2)
+	m, err := l.Stream().GetMsg(t.Context(), seqs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Header.Get(jetstream.ExpectedLastSubjSeqHeader); got != fmt.Sprint(seqs[0]) {
+		t.Fatalf("stored expected sequence %q, want %d", got, seqs[0])
+	}
+	if m.Header.Get(jetstream.MsgIDHeader) == "" {
+		t.Fatal("stored event has no message id")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -313,4 +314,35 @@ func (r *recording) PutWrites(ctx context.Context, cfg saver.Config, w []saver.W
 	err := r.Saver.PutWrites(ctx, cfg, w, task)
 	r.after()
 	return err
+}
+
+// Storage grows with what changed, not with the state (DESIGN.md invariant
+// 5): four times the turns take about four times the bytes, stream and
+// snapshots together.
+func TestStorageGrowsLinearlyWithTurns(t *testing.T) {
+	t.Parallel()
+	_, js := setupServer(t)
+	bytesFor := func(turns int) float64 {
+		cfg := isolated(1)
+		cfg.Projector.MinSnapshotBytes = 4 << 10 // snapshots happen at these sizes
+		s := open(t, js, cfg)
+		chat(t, s, "t", turns, 200)
+		if err := s.Projector().CatchUp(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if _, at, _ := s.Snapshots().Load(t.Context(), "t"); at == 0 {
+			t.Fatal("no snapshot taken")
+		}
+		n, err := s.StorageBytes(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return float64(n)
+	}
+	small, large := bytesFor(100), bytesFor(400)
+	slope := math.Log(large/small) / math.Log(4)
+	t.Logf("100 turns: %.0f bytes, 400 turns: %.0f bytes, log-log slope %.3f", small, large, slope)
+	if slope > 1.15 {
+		t.Fatalf("storage slope %.3f, want at most 1.15 (linear)", slope)
+	}
 }
