@@ -23,4 +23,15 @@
 // checkpoint id replays from that point on a new branch or forks it into a
 // new thread. Task makes a call inside a node durable: its result is
 // recorded and not recomputed when the node re-runs.
+//
+// Interrupt pauses a run for a human (or any outside party): the node's
+// question is recorded, the call returns, GetState shows it, and ResumeWith
+// passes the answer back to the node, which runs again from the top.
+// WithInterruptBefore and WithInterruptAfter stop runs around named nodes;
+// Resume continues them.
+//
+// Durability (WithDurability, or per call) says when steps are stored:
+// before the next step starts (sync, the default), in the background while
+// it runs (async), or only when the run ends (exit). Every mode reports
+// every write error from the call that made it.
 package graph
