@@ -7,6 +7,7 @@ import (
 	"iter"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,7 +26,12 @@ type Log struct {
 	cfg    Config
 	api    string // JetStream API subject prefix, ending in "."
 
-	read atomic.Uint64 // messages read, for tests and metrics
+	read     atomic.Uint64 // messages read, for tests and metrics
+	requests atomic.Uint64 // requests sent to the server
+
+	batchOnce sync.Once
+	batch     *batcher
+	batchErr  error
 }
 
 var (
@@ -75,6 +81,10 @@ func (l *Log) Stream() jetstream.Stream { return l.stream }
 // JetStream returns the JetStream handle the log was built with.
 func (l *Log) JetStream() jetstream.JetStream { return l.js }
 
+// Requests counts the requests this log has sent to the server (appends,
+// last-message lookups, reads, purges), for tests and metrics.
+func (l *Log) Requests() uint64 { return l.requests.Load() }
+
 // MessagesRead counts the messages this log has fetched from the stream
 // (reads, replays and last-message lookups), for tests and metrics.
 func (l *Log) MessagesRead() uint64 { return l.read.Load() }
@@ -106,6 +116,7 @@ func (l *Log) LastSeq(ctx context.Context, thread string) (uint64, error) {
 	}
 	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
+	l.requests.Add(1)
 	m, err := l.stream.GetLastMsgForSubject(ctx, subj)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, nil
@@ -123,6 +134,7 @@ func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
 		defer cancel()
+		l.requests.Add(1)
 		info, err := l.stream.Info(ctx, jetstream.WithSubjectFilter(l.cfg.Prefix+".>"))
 		if err != nil {
 			yield("", fmt.Errorf("stream %s subjects: %w", l.cfg.Stream, err))
@@ -154,6 +166,7 @@ func (l *Log) Truncate(ctx context.Context, thread string, before uint64) error 
 	}
 	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
+	l.requests.Add(1)
 	if err := l.stream.Purge(ctx, jetstream.WithPurgeSubject(subj), jetstream.WithPurgeSequence(before)); err != nil {
 		return fmt.Errorf("purge %s below %d: %w", subj, before, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jetgraph/jetgraph/event"
@@ -71,6 +72,7 @@ func (l *Log) ReadRange(ctx context.Context, thread string, from, to uint64) ite
 func (l *Log) nextOne(ctx context.Context, subj string, from uint64) ([]event.Event, bool, error) {
 	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
+	l.requests.Add(1)
 	m, err := l.stream.GetMsg(ctx, from, jetstream.WithGetMsgSubject(subj))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, false, nil
@@ -100,20 +102,23 @@ func (l *Log) nextBatch(ctx context.Context, subj string, from uint64) ([]event.
 	if err != nil {
 		return nil, false, err
 	}
-	inbox := l.nc.NewRespInbox()
-	sub, err := l.nc.SubscribeSync(inbox)
+	l.batchOnce.Do(func() { l.batch, l.batchErr = newBatcher(l.nc) })
+	if l.batchErr != nil {
+		return nil, false, l.batchErr
+	}
+	replies, done, err := l.batch.request(l.api+"DIRECT.GET."+l.cfg.Stream, req)
 	if err != nil {
 		return nil, false, err
 	}
-	defer sub.Unsubscribe() //nolint:errcheck // nothing to do about it
-	if err := l.nc.PublishRequest(l.api+"DIRECT.GET."+l.cfg.Stream, inbox, req); err != nil {
-		return nil, false, err
-	}
+	defer done()
+	l.requests.Add(1)
 	var evs []event.Event
 	for {
-		m, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return nil, false, err
+		var m *nats.Msg
+		select {
+		case m = <-replies:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
 		}
 		switch status := m.Header.Get("Status"); status {
 		case "":
