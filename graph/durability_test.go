@@ -187,30 +187,35 @@ func TestExitDurabilityStoresAFailedRunAtTheEnd(t *testing.T) {
 	}
 }
 
-func TestExitDurabilityStoresAnInterruptAndResumes(t *testing.T) {
+func TestInterruptsAreStoredInEveryDurabilityMode(t *testing.T) {
 	t.Parallel()
-	s := memory.New()
-	a := &asker{}
-	g := graph.New[NoteState]()
-	g.AddNode("ask", a.node)
-	g.AddEdge(graph.START, "ask")
-	chain := compileNotesOn(t, g, s, graph.WithDurability(graph.DurabilityExit))
-	ctx := context.Background()
-	cfg := graph.Config{ThreadID: "t"}
-	for i, answer := range []string{"", "x", "y"} {
-		var err error
-		if i == 0 {
-			_, err = chain.Invoke(ctx, NoteState{}, cfg)
-		} else {
-			_, err = chain.ResumeWith(ctx, cfg, answer)
-		}
-		if err != nil || len(s.Events("t")) != i+1 {
-			t.Fatalf("call %d: %v, %d appends", i, err, len(s.Events("t")))
-		}
-	}
-	snap, _ := chain.GetState(ctx, cfg)
-	if !slices.Equal(snap.Values.Notes, []string{"x", "y"}) || a.tasks.Load() != 1 {
-		t.Fatalf("notes %q, task ran %d times", snap.Values.Notes, a.tasks.Load())
+	for _, mode := range []graph.Durability{graph.DurabilityAsync, graph.DurabilityExit} {
+		t.Run(string(mode), func(t *testing.T) {
+			t.Parallel()
+			s := memory.New()
+			a := &asker{}
+			g := graph.New[NoteState]()
+			g.AddNode("ask", a.node)
+			g.AddEdge(graph.START, "ask")
+			chain := compileNotesOn(t, g, s, graph.WithDurability(mode))
+			ctx := context.Background()
+			cfg := graph.Config{ThreadID: "t"}
+			for i, answer := range []string{"", "x", "y"} {
+				var err error
+				if i == 0 {
+					_, err = chain.Invoke(ctx, NoteState{}, cfg)
+				} else {
+					_, err = chain.ResumeWith(ctx, cfg, answer)
+				}
+				if err != nil || (mode == graph.DurabilityExit && len(s.Events("t")) != i+1) {
+					t.Fatalf("call %d: %v, %d appends", i, err, len(s.Events("t")))
+				}
+			}
+			snap, _ := chain.GetState(ctx, cfg)
+			if !slices.Equal(snap.Values.Notes, []string{"x", "y"}) || a.tasks.Load() != 1 {
+				t.Fatalf("notes %q, task ran %d times", snap.Values.Notes, a.tasks.Load())
+			}
+		})
 	}
 }
 

@@ -103,12 +103,31 @@ func encodeValue(v any) ([]byte, error) {
 	return encodeAny(reflect.ValueOf(&v).Elem())
 }
 
-// interruptOf returns the interrupt a task recorded, if any.
+// interruptRecord is an interrupt as stored on saver.ChannelInterrupt: the
+// index of the Interrupt call and its value. It is pending while the task
+// has fewer resume values than that index: a task that was answered and
+// then failed or crashed has no pending interrupt, though the write stays.
+type interruptRecord struct {
+	Index int    `msgpack:"i"`
+	Value []byte `msgpack:"v"`
+}
+
+// interruptOf returns the value of a task's pending interrupt, if any.
 func interruptOf(pending []saver.PendingWrite, taskID string) ([]byte, bool) {
 	for _, w := range pending {
-		if w.TaskID == taskID && w.Channel == saver.ChannelInterrupt {
-			return w.Value, true
+		if w.TaskID != taskID || w.Channel != saver.ChannelInterrupt {
+			continue
 		}
+		var rec interruptRecord
+		dec, _ := newDecoder(w.Value)
+		if err := dec.Decode(&rec); err != nil {
+			return nil, false
+		}
+		answered, err := resumesOf(pending, taskID)
+		if err != nil || rec.Index < len(answered) {
+			return nil, false
+		}
+		return rec.Value, true
 	}
 	return nil, false
 }
@@ -190,8 +209,10 @@ func (c *Graph[S]) resumeTargets(p *point, value any) (map[string][][]byte, erro
 	return out, nil
 }
 
-func interruptWrite(raw []byte) []saver.Write {
-	return []saver.Write{{Channel: saver.ChannelInterrupt, Value: raw}}
+// interruptWrite records t's interrupt: the call after its answered ones.
+func interruptWrite(t *task) []saver.Write {
+	b, _ := encodeAny(reflect.ValueOf(interruptRecord{Index: len(t.resume), Value: t.interrupt})) // always encodes
+	return []saver.Write{{Channel: saver.ChannelInterrupt, Value: b}}
 }
 
 func resumeWrite(values [][]byte) []saver.Write {

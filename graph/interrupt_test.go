@@ -257,3 +257,41 @@ func TestCompileRejectsStaticInterruptsOnUnknownNodes(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestAnAnsweredInterruptIsNotPendingAfterTheNodeFails(t *testing.T) {
+	t.Parallel()
+	fail := true
+	g := graph.New[NoteState]()
+	g.AddNode("ask", func(ctx context.Context, _ NoteState) (NoteState, error) {
+		ans, err := graph.Interrupt[string](ctx, "ok?")
+		if err != nil {
+			return NoteState{}, err
+		}
+		if fail {
+			fail = false
+			return NoteState{}, errors.New("flaky")
+		}
+		return NoteState{Notes: []string{ans}}, nil
+	})
+	g.AddEdge(graph.START, "ask")
+	chain := compileNotes(t, g)
+	ctx := context.Background()
+	cfg := graph.Config{ThreadID: "t"}
+	if _, err := chain.Invoke(ctx, NoteState{}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chain.ResumeWith(ctx, cfg, "yes"); err == nil || !strings.Contains(err.Error(), "flaky") {
+		t.Fatalf("resume: err = %v, want the node's failure", err)
+	}
+	snap, err := chain.GetState(ctx, cfg)
+	if err != nil || len(snap.Interrupts) != 0 || snap.Tasks[0].Error == "" {
+		t.Fatalf("state after failure: %+v, %v; want no interrupt, an error", snap, err)
+	}
+	if _, err := chain.ResumeWith(ctx, cfg, "again"); !errors.Is(err, graph.ErrNotInterrupted) {
+		t.Fatalf("resume with a value: err = %v, want ErrNotInterrupted", err)
+	}
+	out, err := chain.Resume(ctx, cfg)
+	if err != nil || !slices.Equal(out.Notes, []string{"yes"}) {
+		t.Fatalf("resume: %q, %v; want the recorded answer", out.Notes, err)
+	}
+}

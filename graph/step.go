@@ -132,7 +132,7 @@ func (c *Graph[S]) runStep(ctx context.Context, r *run, cur *point, tasks []*tas
 		t := todo[0]
 		c.runTask(ctx, r, cur, t, step)
 		if t.interrupt != nil && ctx.Err() == nil {
-			if err := r.k.commit(ctx, writesOp(cur.config(r.thread), t.id, interruptWrite(t.interrupt))); err != nil {
+			if err := r.k.commit(ctx, writesOp(cur.config(r.thread), t.id, interruptWrite(t))); err != nil {
 				return nil, false, wrapCommit(r.thread, step, err)
 			}
 			return nil, true, nil
@@ -152,7 +152,7 @@ func (c *Graph[S]) runStep(ctx context.Context, r *run, cur *point, tasks []*tas
 			}
 			writes := t.writes
 			if t.interrupt != nil {
-				writes = interruptWrite(t.interrupt)
+				writes = interruptWrite(t)
 			}
 			if err := r.k.commit(ctx, writesOp(cur.config(r.thread), t.id, writes)); err != nil {
 				t.err, t.interrupt = wrapCommit(r.thread, step, err), nil
