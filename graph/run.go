@@ -89,6 +89,9 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 	}
 	out, err := c.start(ctx, r, input, cfg, resume, emit)
 	if ferr := r.k.finish(ctx); ferr != nil {
+		if err != nil && errors.Is(err, ferr) {
+			return zero, err // the run already stopped on it
+		}
 		return zero, errors.Join(err, fmt.Errorf("thread %q: save: %w", r.thread, ferr))
 	}
 	return out, err
