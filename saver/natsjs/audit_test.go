@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jetgraph/jetgraph/natsembed"
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
 )
@@ -85,5 +86,26 @@ func TestOpenEmbeddedReusesItsDirectory(t *testing.T) {
 	tu, err := s.GetTuple(ctx, saver.Config{ThreadID: "t"})
 	if err != nil || tu.Config != want[2] {
 		t.Fatalf("after reopening: %v, %v; want %v", tu, err, want[2])
+	}
+}
+
+func TestConnectDialsAURL(t *testing.T) {
+	t.Parallel()
+	srv, err := natsembed.Start(t.Context(), natsembed.Options{Dir: t.TempDir(), Listen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	s, err := natsjs.Connect(t.Context(), srv.ClientURL(), isolated(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := chat(t, s, "t", 2, 10)
+	tu, err := s.GetTuple(t.Context(), saver.Config{ThreadID: "t"})
+	if err != nil || tu.Config != want[1] {
+		t.Fatalf("latest: %v, %v", tu, err)
+	}
+	if err := s.Close(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }
