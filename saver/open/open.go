@@ -14,7 +14,8 @@
 //	PATH or file:PATH               a bare file path or "file:" URI is a SQLite file too
 //	postgres://... postgresql://... PostgreSQL; an extra schema=NAME query parameter picks the schema
 //	nats://HOST:PORT                the JetStream saver on a NATS server
-//	nats+embedded://DIR             the JetStream saver on an embedded NATS server storing in DIR
+//	nats+embedded://DIR             the JetStream saver on an in-process NATS server storing in DIR
+//	                                (nats+embedded:///abs/dir, nats+embedded://./rel/dir)
 //
 // The returned saver is the backend's concrete type behind saver.Saver, so
 // optional capabilities (saver.Forker, saver.Pruner, ...) are still found
@@ -23,7 +24,6 @@ package open
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -37,10 +37,6 @@ import (
 
 // Supported lists the URL forms Saver accepts, as its errors print them.
 const Supported = "memory://, sqlite://PATH (or a bare file path), postgres://..., postgresql://..., nats://HOST:PORT, nats+embedded://DIR"
-
-// ErrNATSUnavailable is returned for nats:// and nats+embedded:// URLs while
-// this build has no JetStream saver to open them with.
-var ErrNATSUnavailable = errors.New("the JetStream saver (saver/natsjs) is not available in this build")
 
 // Saver opens the saver rawURL names and returns it with the closer that
 // releases what it holds (connections, files, an embedded server). Close it

@@ -1,6 +1,7 @@
 package open_test
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"os"
@@ -10,8 +11,10 @@ import (
 	"time"
 
 	"github.com/jetgraph/jetgraph/internal/pgtest"
+	"github.com/jetgraph/jetgraph/natsembed"
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/memory"
+	"github.com/jetgraph/jetgraph/saver/natsjs"
 	"github.com/jetgraph/jetgraph/saver/open"
 	"github.com/jetgraph/jetgraph/saver/postgres"
 	"github.com/jetgraph/jetgraph/saver/sqlite"
@@ -128,4 +131,25 @@ func TestSaverHidesPostgresPasswordsInErrors(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("got %v, want an error without the password", err)
 	}
+}
+
+func TestSaverOpensEmbeddedAndRemoteNATS(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "nats")
+	s := setup(t, "nats+embedded://"+dir)
+	if !is[*natsjs.Saver](s) {
+		t.Fatalf("nats+embedded opened a %T", s)
+	}
+	roundTrip(t, s)
+
+	srv, err := natsembed.Start(t.Context(), natsembed.Options{Dir: t.TempDir(), Listen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	remote := setup(t, srv.ClientURL())
+	if !is[*natsjs.Saver](remote) {
+		t.Fatalf("%s opened a %T", srv.ClientURL(), remote)
+	}
+	roundTrip(t, remote)
 }
