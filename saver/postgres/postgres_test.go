@@ -248,3 +248,20 @@ func TestFromConnStringUsesPublicSchema(t *testing.T) {
 		t.Fatalf("schema %q, want public", s.Schema())
 	}
 }
+
+func TestStorageBytesGrowsWithWrites(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	before, err := s.StorageBytes(t.Context())
+	if err != nil || before == 0 {
+		t.Fatalf("empty tables: %d, %v", before, err)
+	}
+	parent := ""
+	for i := range 20 {
+		parent = put(t, s, "t", parent, loop(i), strings.Repeat(string(rune('a'+i)), 4096)).CheckpointID
+	}
+	after, err := s.StorageBytes(t.Context())
+	if err != nil || after <= before {
+		t.Fatalf("storage %d -> %d (%v), want growth", before, after, err)
+	}
+}

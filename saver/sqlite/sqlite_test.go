@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,5 +209,22 @@ func TestFromConnStringRejectsEmptyPath(t *testing.T) {
 	t.Parallel()
 	if _, err := sqlite.FromConnString(t.Context(), ""); !errors.Is(err, saver.ErrInvalid) {
 		t.Fatalf("got %v, want ErrInvalid", err)
+	}
+}
+
+func TestStorageBytesGrowsWithWrites(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	before, err := s.StorageBytes(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := ""
+	for i := range 20 {
+		parent = put(t, s, "t", parent, loop(i), strings.Repeat(string(rune('a'+i)), 4096)).CheckpointID
+	}
+	after, err := s.StorageBytes(t.Context())
+	if err != nil || after < before+20*4096 {
+		t.Fatalf("storage %d -> %d (%v), want at least 80 KiB more", before, after, err)
 	}
 }
