@@ -110,7 +110,10 @@ func keys(m map[string][]byte) []string {
 
 func TestReplayToEverySequenceMatchesStateThen(t *testing.T) {
 	t.Parallel()
-	s, _, _ := setup(t)
+	_, js := setupServer(t)
+	cfg := isolated(1)
+	cfg.Projector.MinSnapshotBytes = 512 // replays after a snapshot start from it
+	s := open(t, js, cfg)
 	ctx := t.Context()
 	// After every event of the thread, record its sequence and its history.
 	type point struct {
@@ -142,6 +145,12 @@ func TestReplayToEverySequenceMatchesStateThen(t *testing.T) {
 	}
 	if evs := events(t, s, "t"); evs != len(points) {
 		t.Fatalf("%d events for %d recorded points", evs, len(points))
+	}
+	if err := s.Projector().CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, at, _ := s.Snapshots().Load(ctx, "t"); at == 0 || at == points[len(points)-1].seq {
+		t.Fatalf("snapshot at %d: want one inside the thread, so replays both use it and not", at)
 	}
 	for _, p := range points {
 		th, err := s.ReplayTo(ctx, "t", p.seq)
