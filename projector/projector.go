@@ -137,8 +137,14 @@ func (p *Projector) advanceLocked(seq uint64) {
 	}
 }
 
-// WaitFor returns once the projector has handled the stream up to seq.
+// WaitFor returns once the stream up to seq has been projected, by this
+// projector or by another process sharing its durable consumer.
 func (p *Projector) WaitFor(ctx context.Context, seq uint64) error {
+	// Progress made in other processes sends no signal here: besides this
+	// projector's own progress, look at the consumer's ack floor now and
+	// then.
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		p.mu.Lock()
 		pos, changed := p.pos, p.changed
@@ -148,10 +154,28 @@ func (p *Projector) WaitFor(ctx context.Context, seq uint64) error {
 		}
 		select {
 		case <-changed:
+		case <-tick.C:
+			if floor, err := p.ackFloor(ctx); err == nil {
+				p.advance(floor)
+			}
 		case <-ctx.Done():
 			return fmt.Errorf("projector: at %d, waiting for %d: %w", pos, seq, ctx.Err())
 		}
 	}
+}
+
+// ackFloor returns the stream sequence up to which the durable consumer has
+// every message acknowledged.
+func (p *Projector) ackFloor(ctx context.Context) (uint64, error) {
+	cons, err := p.log.Stream().Consumer(ctx, p.cfg.Durable)
+	if err != nil {
+		return 0, err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.AckFloor.Stream, nil
 }
 
 // CatchUp returns once the projector has handled every message the stream

@@ -355,3 +355,39 @@ func TestStorageGrowsLinearlyWithTurns(t *testing.T) {
 		t.Fatalf("storage slope %.3f, want at most 1.15 (linear)", slope)
 	}
 }
+
+// Projectors in several processes share one durable consumer: each folds
+// the messages it gets and fills the gaps left by the others from the log,
+// so every snapshot is still exact.
+func TestProjectorsShareTheWork(t *testing.T) {
+	t.Parallel()
+	srv, js := setupServer(t)
+	cfg := isolated(1)
+	cfg.Projector.MinSnapshotBytes = 1024
+	a := open(t, js, cfg)
+	b := open(t, connect(t, srv), cfg)
+	for range 4 {
+		chat(t, a, "t", 20, 50)
+		chat(t, b, "u", 20, 50)
+	}
+	ctx := t.Context()
+	for _, s := range []*natsjs.Saver{a, b} {
+		if err := s.Projector().CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, th := range []string{"t", "u"} {
+		data, at, err := a.Snapshots().Load(ctx, th)
+		if err != nil || data == nil {
+			t.Fatalf("snapshot of %s: %v", th, err)
+		}
+		fresh, err := a.EventLog().Replay(ctx, th, nil, at, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wb, _ := fresh.Snapshot()
+		if string(wb) != string(data) {
+			t.Fatalf("snapshot of %s at %d differs from a fold of the log", th, at)
+		}
+	}
+}
