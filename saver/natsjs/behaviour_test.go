@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/jetgraph/jetgraph/natsembed/natstest"
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
 )
@@ -168,34 +169,69 @@ func TestReplayToEverySequenceMatchesStateThen(t *testing.T) {
 func TestTwoClientsRacingOnOneThreadOneConflicts(t *testing.T) {
 	t.Parallel()
 	srv, js := setupServer(t)
-	cfg := isolated(1)
-	a := open(t, js, cfg)
-	js2 := connect(t, srv)
+	race(t, js, connect(t, srv), isolated(1))
+}
+
+// On a replicated stream the server reports the lost race with another
+// error code; the saver still answers ErrConflict.
+func TestTwoClientsRacingOnAReplicatedThreadOneConflicts(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts a 3-node cluster")
+	}
+	c, js := natstest.Cluster(t)
+	js2, nc, err := c.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	race(t, js, js2, isolated(3))
+}
+
+// race has two savers on separate connections, both having read the head,
+// extend it at once: one wins, the other gets ErrConflict and stores
+// nothing.
+func race(t *testing.T, js1, js2 jetstream.JetStream, cfg natsjs.Config) {
+	t.Helper()
+	a := open(t, js1, cfg)
 	b := reader(t, js2, cfg)
 	head := chat(t, a, "t", 1, 10)[0]
 	if _, err := b.GetTuple(t.Context(), head); err != nil { // b has read the head too
 		t.Fatal(err)
 	}
 	eventsBefore := events(t, a, "t")
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, s := range []*natsjs.Saver{a, b} {
-		wg.Go(func() {
-			cp := saver.Checkpoint{ID: saver.NewCheckpointID(head.CheckpointID), ChannelValues: map[string][]byte{"x": {byte(i)}}, ChannelVersions: map[string]uint64{"x": 2}}
-			_, errs[i] = s.Put(t.Context(), head, cp, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{"x": 2})
-		})
-	}
-	wg.Wait()
-	if (errs[0] == nil) == (errs[1] == nil) {
-		t.Fatalf("errors %v: want exactly one winner", errs)
-	}
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, saver.ErrConflict) {
-			t.Fatalf("loser: %v, want ErrConflict", err)
+	for round := range 5 {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		start := make(chan struct{})
+		for i, s := range []*natsjs.Saver{a, b} {
+			wg.Go(func() {
+				cp := saver.Checkpoint{ID: saver.NewCheckpointID(head.CheckpointID), ChannelValues: map[string][]byte{"x": {byte(i)}}, ChannelVersions: map[string]uint64{"x": 2}}
+				<-start
+				_, errs[i] = s.Put(t.Context(), head, cp, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{"x": 2})
+			})
+		}
+		close(start)
+		wg.Wait()
+		if round > 0 { // the head already has a child: both lose
+			for _, err := range errs {
+				if !errors.Is(err, saver.ErrConflict) {
+					t.Fatalf("round %d: %v, want ErrConflict", round, err)
+				}
+			}
+			continue
+		}
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Fatalf("errors %v: want exactly one winner", errs)
+		}
+		for _, err := range errs {
+			if err != nil && !errors.Is(err, saver.ErrConflict) {
+				t.Fatalf("loser: %v, want ErrConflict", err)
+			}
 		}
 	}
 	if n := events(t, a, "t"); n != eventsBefore+1 {
-		t.Fatalf("%d events after the race, want %d: the loser stored something", n, eventsBefore+1)
+		t.Fatalf("%d events after the races, want %d: a loser stored something", n, eventsBefore+1)
 	}
 }
 
