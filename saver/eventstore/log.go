@@ -31,7 +31,9 @@ type Log interface {
 // Truncater is implemented by logs that can drop a thread's old events.
 // The store calls it after a seed or tombstone made them unnecessary.
 type Truncater interface {
-	// Truncate drops the thread's events with a sequence below before.
+	// Truncate drops the thread's events with a sequence below before,
+	// except the newest event, which it always keeps: appends are conditional
+	// on it.
 	Truncate(ctx context.Context, thread string, before uint64) error
 }
 

@@ -117,13 +117,13 @@ func (l *Log) Threads(context.Context) iter.Seq2[string, error] {
 	}
 }
 
-// Truncate implements eventstore.Truncater.
+// Truncate implements eventstore.Truncater. It never drops the newest event.
 func (l *Log) Truncate(_ context.Context, thread string, before uint64) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if tl := l.threads[thread]; tl != nil {
+	if tl := l.threads[thread]; tl != nil && len(tl.events) > 0 {
 		i := sort.Search(len(tl.events), func(i int) bool { return tl.events[i].Seq >= before })
-		tl.events = slices.Clone(tl.events[i:])
+		tl.events = slices.Clone(tl.events[min(i, len(tl.events)-1):])
 	}
 	return nil
 }

@@ -4,10 +4,16 @@ import (
 	"testing"
 
 	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
+	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
 	"github.com/jetgraph/jetgraph/saver/memory"
 	"github.com/jetgraph/jetgraph/saver/savertest"
 )
 
 func TestConformance(t *testing.T) {
 	savertest.Run(t, func(t *testing.T) saver.Saver { return memory.New() })
+}
+
+func TestLogConformance(t *testing.T) {
+	logtest.Run(t, func(t *testing.T) eventstore.Log { return memory.NewLog() })
 }

@@ -53,7 +53,8 @@ func newLog(pool *pgxpool.Pool, schema string) *Log {
 			WHERE thread = $1 AND last_seq = $2 RETURNING last_seq)
 			INSERT INTO ` + ev + ` (thread, seq, payload) SELECT $1, last_seq, $3 FROM head`,
 		threads: `SELECT thread FROM ` + th + ` ORDER BY thread`,
-		truncate: `WITH dropped AS (DELETE FROM ` + ev + ` WHERE thread = $1 AND seq < $2)
+		truncate: `WITH dropped AS (DELETE FROM ` + ev + ` WHERE thread = $1 AND seq < $2
+				AND seq < (SELECT last_seq FROM ` + th + ` WHERE thread = $1))
 			DELETE FROM ` + sn + ` WHERE thread = $1 AND seq < $2`,
 		loadSnap: `SELECT snapshot FROM ` + sn + ` WHERE thread = $1`,
 		saveSnap: `INSERT INTO ` + sn + ` AS s (thread, seq, snapshot) VALUES ($1, $2, $3)
@@ -152,7 +153,8 @@ func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
 }
 
 // Truncate implements eventstore.Truncater. It also drops a snapshot older
-// than before, which the remaining events supersede.
+// than before, which the remaining events supersede. It never drops the
+// thread's newest event.
 func (l *Log) Truncate(ctx context.Context, thread string, before uint64) error {
 	_, err := l.pool.Exec(ctx, l.q.truncate, []byte(thread), int64(before))
 	return mapErr(err)

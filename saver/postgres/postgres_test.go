@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
 	"strings"
 	"sync"
 	"testing"
@@ -126,53 +127,6 @@ func TestTwoProcessesRacingOnAThreadOneConflicts(t *testing.T) {
 
 func quote(schema string) string { return `"` + strings.ReplaceAll(schema, `"`, `""`) + `"` }
 
-func TestAppendRejectsStaleExpectedSequence(t *testing.T) {
-	t.Parallel()
-	l := setup(t).Store.Log()
-	ctx := t.Context()
-	if seq, err := l.Append(ctx, "t", 0, []byte("a")); err != nil || seq != 1 {
-		t.Fatalf("first append: seq %d, %v", seq, err)
-	}
-	_, err := l.Append(ctx, "t", 0, []byte("b"))
-	var ce *saver.ConflictError
-	if !errors.As(err, &ce) || ce.Expected != 0 || ce.Actual != 1 {
-		t.Fatalf("stale first append: got %v, want a conflict expecting 0 at 1", err)
-	}
-	if seq, err := l.Append(ctx, "t", 1, []byte("b")); err != nil || seq != 2 {
-		t.Fatalf("second append: seq %d, %v", seq, err)
-	}
-	if _, err := l.Append(ctx, "t", 1, []byte("c")); !errors.As(err, &ce) || ce.Actual != 2 {
-		t.Fatalf("stale append: got %v, want a conflict at 2", err)
-	}
-}
-
-func TestAppendAfterTruncateStillChecksTheNewestEvent(t *testing.T) {
-	t.Parallel()
-	l := setup(t).Store.Log()
-	ctx := t.Context()
-	for i := range uint64(3) {
-		if _, err := l.Append(ctx, "t", i, []byte{byte(i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := l.(eventstore.Truncater).Truncate(ctx, "t", 3); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Append(ctx, "t", 1, []byte("hole")); !errors.Is(err, saver.ErrConflict) {
-		t.Fatalf("append into a truncated hole: got %v, want conflict", err)
-	}
-	var seqs []uint64
-	for ev, err := range l.Read(ctx, "t", 0) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		seqs = append(seqs, ev.Seq)
-	}
-	if len(seqs) != 1 || seqs[0] != 3 {
-		t.Fatalf("events after truncate: %v, want [3]", seqs)
-	}
-}
-
 func TestSetupFromTwoProcessesAppliesMigrationsOnce(t *testing.T) {
 	t.Parallel()
 	schema := pgtest.Schema(t)
@@ -264,4 +218,8 @@ func TestStorageBytesGrowsWithWrites(t *testing.T) {
 	if err != nil || after <= before {
 		t.Fatalf("storage %d -> %d (%v), want growth", before, after, err)
 	}
+}
+
+func TestLogConformance(t *testing.T) {
+	logtest.Run(t, func(t *testing.T) eventstore.Log { return setup(t).Store.Log() })
 }

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -53,55 +54,6 @@ func checkpoint(parent, value string) saver.Checkpoint {
 }
 
 func loop(step int) saver.Metadata { return saver.Metadata{Source: saver.SourceLoop, Step: step} }
-
-func TestAppendRejectsStaleExpectedSequence(t *testing.T) {
-	t.Parallel()
-	l := setup(t).Store.Log()
-	ctx := t.Context()
-	if seq, err := l.Append(ctx, "t", 0, []byte("a")); err != nil || seq != 1 {
-		t.Fatalf("first append: seq %d, %v", seq, err)
-	}
-	_, err := l.Append(ctx, "t", 0, []byte("b"))
-	var ce *saver.ConflictError
-	if !errors.As(err, &ce) || ce.Expected != 0 || ce.Actual != 1 {
-		t.Fatalf("stale append: got %v, want a conflict expecting 0 at 1", err)
-	}
-	if seq, err := l.Append(ctx, "t", 1, []byte("b")); err != nil || seq != 2 {
-		t.Fatalf("second append: seq %d, %v", seq, err)
-	}
-}
-
-func TestAppendAfterTruncateStillChecksTheNewestEvent(t *testing.T) {
-	t.Parallel()
-	l := setup(t).Store.Log()
-	ctx := t.Context()
-	for i := range uint64(3) {
-		if _, err := l.Append(ctx, "t", i, []byte{byte(i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Truncating past the end must keep the newest event: appends are
-	// conditional on it.
-	if err := l.(eventstore.Truncater).Truncate(ctx, "t", 10); err != nil {
-		t.Fatal(err)
-	}
-	if last, err := l.LastSeq(ctx, "t"); err != nil || last != 3 {
-		t.Fatalf("last after truncate: %d, %v", last, err)
-	}
-	if _, err := l.Append(ctx, "t", 1, []byte("hole")); !errors.Is(err, saver.ErrConflict) {
-		t.Fatalf("append into a truncated hole: got %v, want conflict", err)
-	}
-	var seqs []uint64
-	for ev, err := range l.Read(ctx, "t", 0) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		seqs = append(seqs, ev.Seq)
-	}
-	if len(seqs) != 1 || seqs[0] != 3 {
-		t.Fatalf("events after truncate: %v, want [3]", seqs)
-	}
-}
 
 // Two handles on one file stand in for two processes: each has its own
 // connections and cache, so only the database arbitrates.
@@ -227,4 +179,8 @@ func TestStorageBytesGrowsWithWrites(t *testing.T) {
 	if err != nil || after < before+20*4096 {
 		t.Fatalf("storage %d -> %d (%v), want at least 80 KiB more", before, after, err)
 	}
+}
+
+func TestLogConformance(t *testing.T) {
+	logtest.Run(t, func(t *testing.T) eventstore.Log { return setup(t).Store.Log() })
 }
