@@ -21,8 +21,14 @@ import (
 // wire (Nats-Msg-Id and Nats-Expected-Last-Subject-Sequence).
 const headerAllowance = 256
 
-// maxAttempts bounds how often an append is sent when no answer came back.
-const maxAttempts = 4
+const (
+	// maxAttempts bounds how often an append is sent when no answer came
+	// back.
+	maxAttempts = 4
+	// maxBusyAttempts bounds how often an append is sent while a replicated
+	// stream is still applying the subject's previous append.
+	maxBusyAttempts = 10
+)
 
 // TooLargeError reports an event larger than the server accepts. It
 // unwraps to saver.ErrTooLarge.
@@ -85,16 +91,35 @@ func (l *Log) Append(ctx context.Context, thread string, expect uint64, payload 
 					return seq, nil
 				}
 			}
-			return 0, &saver.ConflictError{ThreadID: thread, Reason: "another append came first", Expected: expect, Actual: actualSeq(err)}
-		case retryable(err) && attempt < maxAttempts && ctx.Err() == nil:
-			// Nothing signals that a leader is back: back off briefly.
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+			actual := actualSeq(err)
+			if isBusy(err) {
+				// A replicated stream also refuses while an earlier append
+				// to the subject is still being applied: if the subject is
+				// where we expect it, the refusal was not a conflict.
+				last, lerr := l.lastSeqOf(ctx, subj)
+				if lerr == nil && last == expect && attempt < maxBusyAttempts {
+					backoff(ctx, time.Duration(attempt)*time.Millisecond)
+					continue
+				}
+				actual = last
 			}
+			return 0, &saver.ConflictError{ThreadID: thread, Reason: "another append came first", Expected: expect, Actual: actual}
+		case retryable(err) && attempt < maxAttempts && ctx.Err() == nil:
+			backoff(ctx, time.Duration(attempt)*100*time.Millisecond)
 			continue
 		}
 		return 0, fmt.Errorf("append to thread %q after %d: %w", thread, expect, err)
+	}
+}
+
+// backoff waits d or until ctx ends. Nothing signals that a leader is back
+// or that an earlier append was applied, so retries wait a little.
+func backoff(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 
@@ -130,6 +155,14 @@ func isWrongLastSequence(err error) bool {
 	}
 	return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
+}
+
+// isBusy matches the replicated stream's wrong-last-sequence code (10164),
+// which it also returns, without a sequence, while the subject's previous
+// message is still in flight.
+func isBusy(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
 }
 
 // actualSeq extracts the sequence the server found, when it says so

@@ -40,4 +40,18 @@ func TestReplicatedStreamConflictsAndReads(t *testing.T) {
 	if len(got) != 2 || got[0] != "a" || got[1] != "c" {
 		t.Fatalf("read %q, want [a c]", got)
 	}
+	// A long read streams through an ordered consumer.
+	seqs := appendN(t, l, "long", 300)
+	if evs := read(t, l, "long", 0, ^uint64(0)); len(evs) != 300 || evs[299].Seq != seqs[299] {
+		t.Fatalf("long read: %d events", len(evs))
+	}
+	if evs := read(t, l, "long", seqs[10], seqs[209]); len(evs) != 200 || evs[0].Seq != seqs[10] || evs[199].Seq != seqs[209] {
+		t.Fatalf("range read: %d events", len(evs))
+	}
+	n := 0
+	for range l.Read(ctx, "long", 0) {
+		if n++; n == 5 {
+			break
+		}
+	}
 }

@@ -114,6 +114,10 @@ func (l *Log) LastSeq(ctx context.Context, thread string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return l.lastSeqOf(ctx, subj)
+}
+
+func (l *Log) lastSeqOf(ctx context.Context, subj string) (uint64, error) {
 	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
 	l.requests.Add(1)

@@ -41,21 +41,18 @@ func (l *Log) ReadRange(ctx context.Context, thread string, from, to uint64) ite
 		if from == 0 {
 			from = 1
 		}
-		next := l.nextOne
-		if l.stream.CachedInfo().Config.AllowDirect {
-			next = l.nextBatch
+		if !l.stream.CachedInfo().Config.AllowDirect {
+			l.readLeader(ctx, subj, from, to, yield)
+			return
 		}
 		for from <= to {
-			evs, more, err := next(ctx, subj, from)
+			evs, more, err := l.nextBatch(ctx, subj, from)
 			if err != nil {
 				yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
 				return
 			}
 			for _, ev := range evs {
-				if ev.Seq > to {
-					return
-				}
-				if !yield(ev, nil) {
+				if ev.Seq > to || !yield(ev, nil) {
 					return
 				}
 				from = ev.Seq + 1
@@ -63,6 +60,93 @@ func (l *Log) ReadRange(ctx context.Context, thread string, from, to uint64) ite
 			if !more || len(evs) == 0 {
 				return
 			}
+		}
+	}
+}
+
+// orderedAbove is the span of stream sequences above which a read from the
+// stream leader streams through an ordered consumer instead of asking for
+// one message at a time.
+const orderedAbove = 64
+
+// readLeader reads from the stream leader, as replicated streams need: a
+// short span one message per request, a long one through an ordered
+// consumer.
+func (l *Log) readLeader(ctx context.Context, subj string, from, to uint64, yield func(event.Event, error) bool) {
+	last, err := l.lastSeqOf(ctx, subj)
+	if err != nil {
+		yield(event.Event{}, fmt.Errorf("read %s: %w", subj, err))
+		return
+	}
+	to = min(to, last)
+	if to < from {
+		return
+	}
+	if to-from > orderedAbove {
+		l.readOrdered(ctx, subj, from, to, yield)
+		return
+	}
+	for from <= to {
+		evs, more, err := l.nextOne(ctx, subj, from)
+		if err != nil {
+			yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
+			return
+		}
+		for _, ev := range evs {
+			if ev.Seq > to || !yield(ev, nil) {
+				return
+			}
+			from = ev.Seq + 1
+		}
+		if !more || len(evs) == 0 {
+			return
+		}
+	}
+}
+
+// readOrdered streams [from, to] of subj through an ordered consumer.
+func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yield func(event.Event, error) bool) {
+	l.requests.Add(1)
+	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{subj},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from,
+	})
+	if err != nil {
+		yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
+		return
+	}
+	for {
+		l.requests.Add(1)
+		batch, err := cons.FetchNoWait(readBatch) // everything up to to is stored already
+		if err != nil {
+			yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
+			return
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			md, err := m.Metadata()
+			if err != nil {
+				yield(event.Event{}, fmt.Errorf("read %s: %w", subj, err))
+				return
+			}
+			l.read.Add(1)
+			seq := md.Sequence.Stream
+			if seq > to || !yield(event.Event{Seq: seq, Payload: m.Data()}, nil) {
+				return
+			}
+			from = seq + 1
+			if seq == to || md.NumPending == 0 {
+				return
+			}
+		}
+		if err := batch.Error(); err != nil {
+			yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
+			return
+		}
+		if n == 0 || ctx.Err() != nil {
+			return
 		}
 	}
 }
