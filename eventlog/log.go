@@ -162,7 +162,8 @@ func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
 }
 
 // Truncate implements eventstore.Truncater: it purges the thread's messages
-// below before, keeping the one at before (a tombstone or a seed).
+// below before, but never the newest one (a tombstone or a seed, on which
+// the next append is conditional).
 func (l *Log) Truncate(ctx context.Context, thread string, before uint64) error {
 	subj, err := l.Subject(thread)
 	if err != nil {
@@ -170,6 +171,11 @@ func (l *Log) Truncate(ctx context.Context, thread string, before uint64) error 
 	}
 	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
+	last, err := l.lastSeqOf(ctx, subj)
+	if err != nil || last == 0 {
+		return err
+	}
+	before = min(before, last)
 	l.requests.Add(1)
 	if err := l.stream.Purge(ctx, jetstream.WithPurgeSubject(subj), jetstream.WithPurgeSequence(before)); err != nil {
 		return fmt.Errorf("purge %s below %d: %w", subj, before, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/natsembed/natstest"
 	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
+	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(natstest.Main(m)) }
@@ -302,4 +305,18 @@ func TestStoredEventKeepsItsExpectedSequence(t *testing.T) {
 	if m.Header.Get(jetstream.MsgIDHeader) == "" {
 		t.Fatal("stored event has no message id")
 	}
+}
+
+func TestLogConformance(t *testing.T) {
+	t.Parallel()
+	_, js := natstest.Server(t)
+	var n atomic.Int64
+	logtest.Run(t, func(t *testing.T) eventstore.Log {
+		i := n.Add(1)
+		l, err := eventlog.New(t.Context(), js, eventlog.Config{Stream: fmt.Sprintf("L%d", i), Prefix: fmt.Sprintf("l%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
 }
