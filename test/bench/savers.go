@@ -1,15 +1,21 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 
 	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
 	"github.com/jetgraph/jetgraph/saver/memory"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
+	"github.com/jetgraph/jetgraph/saver/postgres"
+	"github.com/jetgraph/jetgraph/saver/sqlite"
 )
 
 // backend is one saver under test, with what the figures need from it.
@@ -22,11 +28,12 @@ type backend struct {
 	close   func(ctx context.Context) error
 }
 
-// openers holds one case per saver. Adding a saver (sqlite, postgres) is
-// one entry here.
+// openers holds one case per saver.
 var openers = map[string]func(ctx context.Context, dir string) (*backend, error){
-	"memory": openMemory,
-	"natsjs": openNATS,
+	"memory":   openMemory,
+	"natsjs":   openNATS,
+	"sqlite":   openSQLite,
+	"postgres": openPostgres,
 }
 
 func saverNames() []string {
@@ -62,32 +69,68 @@ func open(ctx context.Context, name, dir string) (*backend, error) {
 	return b, nil
 }
 
-func openMemory(context.Context, string) (*backend, error) {
-	s := memory.New()
-	count := func(ctx context.Context) (n, size uint64, err error) {
-		for thread, err := range s.Log().Threads(ctx) {
-			if err != nil {
-				return 0, 0, err
-			}
-			for _, ev := range s.Events(thread) {
-				n++
-				size += uint64(len(ev.Payload))
-			}
-		}
-		return n, size, nil
-	}
+// eventSourced is what every saver here offers: the event log under it and
+// the bytes it stores.
+type eventSourced interface {
+	saver.Saver
+	Log() eventstore.Log
+	StorageBytes(ctx context.Context) (uint64, error)
+}
+
+// newBackend measures s: bytes as it reports them, appends as the events
+// its log holds.
+func newBackend(s eventSourced, closeFn func(context.Context) error) *backend {
 	return &backend{
 		saver: s,
-		bytes: func(ctx context.Context) (uint64, error) {
-			_, size, err := count(ctx)
-			return size, err
-		},
+		bytes: s.StorageBytes,
 		appends: func(ctx context.Context) (uint64, error) {
-			n, _, err := count(ctx)
-			return n, err
+			var n uint64
+			for thread, err := range s.Log().Threads(ctx) {
+				if err != nil {
+					return 0, err
+				}
+				for _, err := range s.Log().Read(ctx, thread, 0) {
+					if err != nil {
+						return 0, err
+					}
+					n++
+				}
+			}
+			return n, nil
 		},
-		close: func(context.Context) error { return nil },
-	}, nil
+		close: closeFn,
+	}
+}
+
+// memorySaver reports the bytes of its events' payloads: it has no disk.
+type memorySaver struct{ *memory.Saver }
+
+func (m memorySaver) StorageBytes(ctx context.Context) (uint64, error) {
+	var size uint64
+	for thread, err := range m.Log().Threads(ctx) {
+		if err != nil {
+			return 0, err
+		}
+		for _, ev := range m.Events(thread) {
+			size += uint64(len(ev.Payload))
+		}
+	}
+	return size, nil
+}
+
+func openMemory(context.Context, string) (*backend, error) {
+	return newBackend(memorySaver{memory.New()}, func(context.Context) error { return nil }), nil
+}
+
+// natsSaver reports stream and snapshot bytes once the projector has
+// caught up, so that the snapshots it owes are counted.
+type natsSaver struct{ *natsjs.Saver }
+
+func (n natsSaver) StorageBytes(ctx context.Context) (uint64, error) {
+	if err := n.Projector().CatchUp(ctx); err != nil {
+		return 0, err
+	}
+	return n.Saver.StorageBytes(ctx)
 }
 
 func openNATS(ctx context.Context, dir string) (*backend, error) {
@@ -95,21 +138,33 @@ func openNATS(ctx context.Context, dir string) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &backend{
-		saver: s,
-		bytes: func(ctx context.Context) (uint64, error) {
-			if err := s.Projector().CatchUp(ctx); err != nil {
-				return 0, err
-			}
-			return s.StorageBytes(ctx)
-		},
-		appends: func(ctx context.Context) (uint64, error) {
-			info, err := s.EventLog().Stream().Info(ctx)
-			if err != nil {
-				return 0, err
-			}
-			return info.State.LastSeq, nil
-		},
-		close: closeFn,
-	}, nil
+	return newBackend(natsSaver{s}, closeFn), nil
+}
+
+func openSQLite(ctx context.Context, dir string) (*backend, error) {
+	s, err := sqlite.FromConnString(ctx, filepath.Join(dir, "checkpoints.db"))
+	if err != nil {
+		return nil, err
+	}
+	return newBackend(s, func(context.Context) error { return s.Close() }), nil
+}
+
+var schemas atomic.Int64
+
+// openPostgres connects to the server in JETGRAPH_BENCH_POSTGRES_URL (or
+// TEST_DATABASE_URL) with a schema of its own, dropped on close.
+func openPostgres(ctx context.Context, _ string) (*backend, error) {
+	url := cmp.Or(os.Getenv("JETGRAPH_BENCH_POSTGRES_URL"), os.Getenv("TEST_DATABASE_URL"))
+	if url == "" {
+		return nil, errors.New("set JETGRAPH_BENCH_POSTGRES_URL (or TEST_DATABASE_URL) to a PostgreSQL server")
+	}
+	schema := fmt.Sprintf("jetgraph_bench_%d_%d", os.Getpid(), schemas.Add(1))
+	s, err := postgres.Connect(ctx, url, postgres.Config{Schema: schema})
+	if err != nil {
+		return nil, err
+	}
+	return newBackend(s, func(ctx context.Context) error {
+		_, err := s.Pool().Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+		return errors.Join(err, s.Close())
+	}), nil
 }
