@@ -1,7 +1,11 @@
-// Command jetgraph runs jetgraph's demo: the persistence guide's story,
-// end to end, on a saver chosen by flag.
+// Command jetgraph runs jetgraph's demo, the persistence guide's story end
+// to end, on an embedded JetStream server by default, and audits threads:
+// it replays a thread's event log and prints every event.
 //
 //	go run ./cmd/jetgraph demo
+//	go run ./cmd/jetgraph demo --data ./jetgraph-data   # keep the data
+//	go run ./cmd/jetgraph audit --data ./jetgraph-data --thread THREAD
+//	go run ./cmd/jetgraph demo --saver memory
 //	go run ./cmd/jetgraph demo --saver sqlite://demo.db
 package main
 

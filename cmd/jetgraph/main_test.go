@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/jetgraph/jetgraph/saver"
 )
 
 func TestDemoTellsTheWholeStory(t *testing.T) {
@@ -35,5 +38,44 @@ func TestUnknownCommandIsAnError(t *testing.T) {
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"frobnicate"}, &out); err == nil || !strings.Contains(err.Error(), "unknown command") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestDemoOnEmbeddedJetStreamThenAudit(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"demo", "--data", dir}, &out); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"embedded JetStream saver (data in " + dir, "emails actually sent: 1", "audit --data " + dir} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("demo output lacks %q\n%s", want, out.String())
+		}
+	}
+	var threads bytes.Buffer
+	if err := run(t.Context(), []string{"audit", "--data", dir}, &threads); err != nil {
+		t.Fatalf("audit: %v", err)
+	}
+	if !strings.Contains(threads.String(), "5 threads") {
+		t.Fatalf("audit lists:\n%s", threads.String())
+	}
+	first := strings.Split(strings.SplitN(threads.String(), "\n", 2)[0], `"`)[1]
+	fork := strings.TrimSuffix(first, "demo") + "demo-fork"
+	var events bytes.Buffer
+	if err := run(t.Context(), []string{"audit", "--data", dir, "--thread", fork}, &events); err != nil {
+		t.Fatalf("audit --thread: %v", err)
+	}
+	for _, want := range []string{"seed of 1 checkpoint(s) from thread", "source=input step=2", "writes on"} {
+		if !strings.Contains(events.String(), want) {
+			t.Fatalf("audit of the fork lacks %q:\n%s", want, events.String())
+		}
+	}
+	err := run(t.Context(), []string{"audit", "--data", dir, "--thread", "no-such-thread"}, &events)
+	if !errors.Is(err, saver.ErrNotFound) {
+		t.Fatalf("audit of an unknown thread: %v", err)
+	}
+	if err := run(t.Context(), []string{"audit"}, &events); err == nil {
+		t.Fatal("audit without --data must say what it needs")
 	}
 }

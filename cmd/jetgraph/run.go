@@ -9,22 +9,15 @@ import (
 	"time"
 
 	"github.com/jetgraph/jetgraph/cmd/jetgraph/internal/demo"
-	"github.com/jetgraph/jetgraph/saver"
-	"github.com/jetgraph/jetgraph/saver/memory"
-	"github.com/jetgraph/jetgraph/saver/open"
 )
 
 const usage = `usage: jetgraph <command> [flags]
 
 commands:
   demo    run the persistence guide's story end to end
+  audit   list a saver's threads, or replay and print one thread's events
 
 run "jetgraph demo -h" for the demo's flags`
-
-// flags are the demo's options.
-type flags struct {
-	saver string
-}
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
@@ -33,6 +26,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	switch args[0] {
 	case "demo":
 		return runDemo(ctx, args[1:], stdout)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -43,8 +38,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	var f flags
-	fs.StringVar(&f.saver, "saver", "memory", `where checkpoints go: "memory", or a saver URL (sqlite://demo.db, postgres://..., nats://...)`)
+	var f saverFlags
+	f.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,24 +47,17 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer closeSaver()
-	fmt.Fprintf(stdout, "jetgraph demo on the %s saver\n", f.saver)
+	fmt.Fprintf(stdout, "jetgraph demo on the %s\n", f.describe())
 	prefix := fmt.Sprintf("run-%d/", time.Now().UnixNano())
 	if f.saver == "memory" {
 		prefix = ""
 	}
-	return demo.Run(ctx, stdout, s, prefix)
-}
-
-// openSaver returns the saver the flags name and a function that releases
-// it.
-func openSaver(ctx context.Context, f flags) (saver.Saver, func() error, error) {
-	if f.saver == "memory" {
-		return memory.New(), func() error { return nil }, nil
+	err = demo.Run(ctx, stdout, s, prefix)
+	if cerr := closeSaver(); err == nil {
+		err = cerr
 	}
-	s, c, err := open.Saver(ctx, f.saver)
-	if err != nil {
-		return nil, nil, err
+	if err == nil && f.saver == "jetstream" && f.data != "" {
+		fmt.Fprintf(stdout, "\nThe threads' event logs are kept in %s. Inspect one with:\n  go run ./cmd/jetgraph audit --data %s --thread %sdemo\n", f.data, f.data, prefix)
 	}
-	return s, c.Close, nil
+	return err
 }
