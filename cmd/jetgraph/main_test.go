@@ -4,18 +4,42 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/jetgraph/jetgraph/internal/pgtest"
 	"github.com/jetgraph/jetgraph/saver"
 )
 
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// TestDemoTellsTheWholeStory runs the guide's story, every section of it,
+// on each saver: the same story must come out.
 func TestDemoTellsTheWholeStory(t *testing.T) {
 	t.Parallel()
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"demo", "--saver", "memory"}, &out); err != nil {
-		t.Fatalf("demo: %v\n%s", err, out.String())
+	for name, saverURL := range map[string]func(t *testing.T) string{
+		"memory":    func(*testing.T) string { return "memory" },
+		"jetstream": func(*testing.T) string { return "jetstream" },
+		"sqlite":    func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "demo.db") },
+		"postgres": func(t *testing.T) string {
+			return pgtest.URL(t) + "&schema=" + pgtest.Schema(t)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			if err := run(context.Background(), []string{"demo", "--saver", saverURL(t)}, &out); err != nil {
+				t.Fatalf("demo: %v\n%s", err, out.String())
+			}
+			checkStory(t, out.String())
+		})
 	}
+}
+
+func checkStory(t *testing.T, out string) {
+	t.Helper()
 	for _, want := range []string{
 		"[user-123] you: What's my name?      model: Your name is Alice.",
 		"[user-456] you: What's my name?      model: I don't know your name yet.",
@@ -27,8 +51,8 @@ func TestDemoTellsTheWholeStory(t *testing.T) {
 		`its last answer is still "Your color is red."`,
 		"emails actually sent: 1",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("demo output lacks %q\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q\n%s", want, out)
 		}
 	}
 }
