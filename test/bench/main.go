@@ -69,6 +69,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	defer func() {
+		if err := stopLocalPostgres(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: stop local postgres:", err)
+		}
+	}()
 	out := &printer{w: stdout}
 	for _, ph := range o.phases {
 		switch ph {

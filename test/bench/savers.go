@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jetgraph/jetgraph/internal/pgtest"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jetgraph/jetgraph/saver"
@@ -151,12 +153,41 @@ func openSQLite(ctx context.Context, dir string) (*backend, error) {
 
 var schemas atomic.Int64
 
-// openPostgres connects to the server in JETGRAPH_BENCH_POSTGRES_URL (or
-// TEST_DATABASE_URL) with a schema of its own, dropped on close.
+// localPostgres is a throwaway server from the local PostgreSQL install,
+// started on first use when no server URL is set, and stopped by run.
+var localPostgres struct {
+	once sync.Once
+	srv  *pgtest.Server
+	err  error
+}
+
+// postgresURL is JETGRAPH_BENCH_POSTGRES_URL, else TEST_DATABASE_URL, else
+// the URL of a throwaway local server.
+func postgresURL() (string, error) {
+	if url := cmp.Or(os.Getenv("JETGRAPH_BENCH_POSTGRES_URL"), os.Getenv("TEST_DATABASE_URL")); url != "" {
+		return url, nil
+	}
+	localPostgres.once.Do(func() { localPostgres.srv, localPostgres.err = pgtest.Start() })
+	if localPostgres.err != nil {
+		return "", fmt.Errorf("no JETGRAPH_BENCH_POSTGRES_URL set and no local PostgreSQL to start: %w", localPostgres.err)
+	}
+	return localPostgres.srv.URL(), nil
+}
+
+// stopLocalPostgres stops the throwaway server, if one was started.
+func stopLocalPostgres() error {
+	if localPostgres.srv == nil {
+		return nil
+	}
+	return localPostgres.srv.Stop()
+}
+
+// openPostgres connects to the server postgresURL names with a schema of its
+// own, dropped on close.
 func openPostgres(ctx context.Context, _ string) (*backend, error) {
-	url := cmp.Or(os.Getenv("JETGRAPH_BENCH_POSTGRES_URL"), os.Getenv("TEST_DATABASE_URL"))
-	if url == "" {
-		return nil, errors.New("set JETGRAPH_BENCH_POSTGRES_URL (or TEST_DATABASE_URL) to a PostgreSQL server")
+	url, err := postgresURL()
+	if err != nil {
+		return nil, err
 	}
 	schema := fmt.Sprintf("jetgraph_bench_%d_%d", os.Getpid(), schemas.Add(1))
 	s, err := postgres.Connect(ctx, url, postgres.Config{Schema: schema})
