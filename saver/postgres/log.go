@@ -86,21 +86,7 @@ func (l *Log) Read(ctx context.Context, thread string, after uint64) iter.Seq2[e
 			return
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var ev event.Event
-			var seq int64
-			if err := rows.Scan(&seq, &ev.Payload); err != nil {
-				yield(event.Event{}, mapErr(err))
-				return
-			}
-			ev.Seq = uint64(seq)
-			if !yield(ev, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(event.Event{}, mapErr(err))
-		}
+		eventstore.YieldEvents(rows, mapErr, yield)
 	}
 }
 
