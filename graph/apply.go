@@ -21,6 +21,7 @@ func (c *Graph[S]) apply(p *point, tasks []*task, next *point) error {
 	ns := reflect.New(c.schema.typ).Elem()
 	ns.Set(state)
 	next.state = ns
+	tl := c.lists.thread(p.thread)
 	v := p.nextVersion()
 	for _, t := range tasks {
 		if t.push {
@@ -76,7 +77,7 @@ func (c *Graph[S]) apply(p *point, tasks []*task, next *point) error {
 			if err != nil {
 				return err
 			}
-			nv, nb, err := f.reduce(fv, cur, has, val, u.b)
+			nv, nb, err := f.reduce(tl, fv, cur, has, val, u.b)
 			if err != nil {
 				return err
 			}

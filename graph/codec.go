@@ -95,8 +95,9 @@ func (f *field) decode(b []byte) (reflect.Value, error) {
 // current value (cur, encoded curB; has says whether the channel has a
 // value) and returns the new value and its encoding. For list channels whose
 // new value extends the old one, the encoding is the old bytes followed by
-// the new items' bytes.
-func (f *field) reduce(cur reflect.Value, curB []byte, has bool, upd reflect.Value, updB []byte) (reflect.Value, []byte, error) {
+// the new items' bytes, and tl (the thread's decoded lists; may be nil)
+// extends its cache instead of copying the list.
+func (f *field) reduce(tl *threadLists, cur reflect.Value, curB []byte, has bool, upd reflect.Value, updB []byte) (reflect.Value, []byte, error) {
 	if !has {
 		cur = reflect.New(f.typ).Elem()
 		curB = nil
@@ -105,30 +106,49 @@ func (f *field) reduce(cur reflect.Value, curB []byte, has bool, upd reflect.Val
 	case f.reducer == reducerLast:
 		return upd, updB, nil
 	case f.reducer == reducerAppend:
-		n, m := cur.Len(), upd.Len()
-		out := reflect.MakeSlice(f.typ, n+m, n+m)
-		reflect.Copy(out, cur)
-		reflect.Copy(out.Slice(n, n+m), upd)
-		return out, concat(curB, updB), nil
+		return f.extend(tl, cur, curB, upd, updB)
 	case f.reducer == reducerMessages:
 		c := cur.Interface().([]message.Message)
-		merged, appendOnly := message.MergeAppend(c, upd.Interface().([]message.Message))
-		out := reflect.ValueOf(merged)
-		if !appendOnly {
-			b, err := f.encode(out)
-			return out, b, err
+		u := upd.Interface().([]message.Message)
+		if added, ok := message.MergeAdded(c, u); ok {
+			add := reflect.ValueOf(added)
+			tail, err := f.encode(add)
+			if err != nil {
+				return cur, nil, err
+			}
+			return f.extend(tl, cur, curB, add, tail)
 		}
-		tail, err := f.encode(out.Slice(len(c), len(merged)))
-		return out, concat(curB, tail), err
+		merged, _ := message.MergeAppend(c, u)
+		out := reflect.ValueOf(merged)
+		b, err := f.encode(out)
+		return out, b, err
 	default:
 		out := f.custom.reduce(cur, upd)
 		if f.list && out.Len() >= cur.Len() && reflect.DeepEqual(out.Slice(0, cur.Len()).Interface(), cur.Interface()) {
-			tail, err := f.encode(out.Slice(cur.Len(), out.Len()))
-			return out, concat(curB, tail), err
+			add := out.Slice(cur.Len(), out.Len())
+			tail, err := f.encode(add)
+			if err != nil {
+				return cur, nil, err
+			}
+			return f.extend(tl, cur, curB, add, tail)
 		}
 		b, err := f.encode(out)
 		return out, b, err
 	}
+}
+
+// extend returns list cur (encoded curB) followed by the items of add
+// (encoded tail): from the thread's cache when it holds cur, without
+// copying cur; else as a new list.
+func (f *field) extend(tl *threadLists, cur reflect.Value, curB []byte, add reflect.Value, tail []byte) (reflect.Value, []byte, error) {
+	if v, b, ok, err := tl.extend(f, cur, curB, tail); ok || err != nil {
+		return v, b, err
+	}
+	n, m := cur.Len(), add.Len()
+	out := reflect.MakeSlice(f.typ, n+m, n+m)
+	reflect.Copy(out, cur)
+	reflect.Copy(out.Slice(n, n+m), add)
+	return out, concat(curB, tail), nil
 }
 
 func concat(a, b []byte) []byte {

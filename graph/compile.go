@@ -76,6 +76,7 @@ type Graph[S any] struct {
 	before    map[string]bool // static interrupts
 	after     map[string]bool
 	b         *StateGraph[S] // for drawing
+	lists     listCache      // decoded list channels of recent threads
 }
 
 // Compile checks the graph and returns it ready to run. The error names

@@ -18,6 +18,7 @@ const (
 
 // point is a checkpoint as the runtime handles it.
 type point struct {
+	thread   string // threadKey of the thread it belongs to; "" if unknown
 	id       string
 	parentID string
 	md       saver.Metadata
@@ -34,10 +35,11 @@ type point struct {
 
 func pointFromTuple(tu *saver.Tuple) *point {
 	p := &point{
+		thread:   threadKey(tu.Config.ThreadID, tu.Config.CheckpointNS),
 		id:       tu.Checkpoint.ID,
 		md:       tu.Metadata,
 		ts:       tu.Checkpoint.TS,
-		values:   tu.Checkpoint.ChannelValues,
+		values:   maps.Clone(tu.Checkpoint.ChannelValues), // decodeState replaces values by equal ones
 		versions: tu.Checkpoint.ChannelVersions,
 		seen:     tu.Checkpoint.VersionsSeen,
 		pending:  tu.PendingWrites,
@@ -60,6 +62,7 @@ func pointFromTuple(tu *saver.Tuple) *point {
 // child returns a new point that starts as a copy of p, with p as parent.
 func (p *point) child(src saver.Source, step int, runID string) *point {
 	c := &point{
+		thread:      p.thread,
 		id:          saver.NewCheckpointID(p.id),
 		parentID:    p.id,
 		md:          saver.Metadata{Source: src, Step: step, RunID: runID, Parents: map[string]string{}},
@@ -76,9 +79,11 @@ func (p *point) child(src saver.Source, step int, runID string) *point {
 	return c
 }
 
-// emptyPoint is the state of a thread with no checkpoint.
-func emptyPoint() *point {
+// emptyPoint is the state of a thread with no checkpoint; thread is its
+// threadKey, or "".
+func emptyPoint(thread string) *point {
 	return &point{
+		thread:   thread,
 		md:       saver.Metadata{Step: -2},
 		values:   map[string][]byte{},
 		versions: map[string]uint64{},
@@ -136,18 +141,33 @@ func (p *point) write(ch string, value []byte, clear bool, v uint64) {
 	p.newVersions[ch] = v
 }
 
-// decodeState decodes the state channels of p into an S value.
+// decodeState decodes the state channels of p into an S value. List
+// channels come from the thread's cache, and p's values are replaced by
+// the equal bytes the cache holds, so reducers can extend them in place.
 func (c *Graph[S]) decodeState(p *point) (reflect.Value, error) {
 	if p.state.IsValid() {
 		return p.state, nil
 	}
 	v := reflect.New(c.schema.typ).Elem()
+	var tl *threadLists
 	for _, f := range c.schema.fields {
 		b, ok := p.values[f.name]
 		if !ok {
 			continue
 		}
-		fv, err := f.decode(b)
+		var fv reflect.Value
+		var err error
+		if f.list {
+			if tl == nil {
+				tl = c.lists.thread(p.thread)
+			}
+			var cb []byte
+			if fv, cb, err = tl.read(f, b); err == nil {
+				p.values[f.name] = cb
+			}
+		} else {
+			fv, err = f.decode(b)
+		}
 		if err != nil {
 			return v, err
 		}

@@ -105,6 +105,11 @@ func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resu
 	if err != nil {
 		return zero, err
 	}
+	// Decoded before the points that follow copy its values: they then
+	// share the decode cache's bytes, which reducers extend without a copy.
+	if _, err := c.decodeState(cur); err != nil {
+		return zero, fmt.Errorf("thread %q: checkpoint %s: %w", r.thread, cur.id, err)
+	}
 	if input != nil {
 		if replay && !isHead {
 			f := cur.child(saver.SourceFork, cur.md.Step, r.runID)
@@ -168,12 +173,12 @@ func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resu
 // forked in from another thread if need be, or the thread's latest.
 func (c *Graph[S]) load(ctx context.Context, cfg Config) (cur *point, replay, isHead bool, err error) {
 	if c.saver == nil {
-		return emptyPoint(), false, true, nil
+		return emptyPoint(""), false, true, nil
 	}
 	tu, err := c.saver.GetTuple(ctx, cfg)
 	if cfg.CheckpointID == "" {
 		if errors.Is(err, saver.ErrNotFound) {
-			return emptyPoint(), false, true, nil
+			return emptyPoint(threadKey(cfg.ThreadID, cfg.CheckpointNS)), false, true, nil
 		}
 		if err != nil {
 			return nil, false, false, fmt.Errorf("thread %q: load latest checkpoint: %w", cfg.ThreadID, err)

@@ -186,7 +186,7 @@ func (c *Graph[S]) UpdateState(ctx context.Context, cfg Config, values S, asNode
 	fail := func(err error) (Config, error) {
 		return Config{}, fmt.Errorf("update state of thread %q: %w", cfg.ThreadID, err)
 	}
-	cur := emptyPoint()
+	cur := emptyPoint(threadKey(cfg.ThreadID, cfg.CheckpointNS))
 	tu, err := c.saver.GetTuple(ctx, cfg)
 	switch {
 	case err == nil:

@@ -236,7 +236,7 @@ func (c *Graph[S]) localState(p *point, writes []saver.Write) (S, error) {
 			return zero, err
 		}
 		cur, has := p.values[f.name]
-		nv, _, err := f.reduce(local.Field(f.index), cur, has, upd, w.Value)
+		nv, _, err := f.reduce(nil, local.Field(f.index), cur, has, upd, w.Value)
 		if err != nil {
 			return zero, err
 		}

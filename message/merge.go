@@ -17,12 +17,59 @@ func Merge(current, update []Message) []Message {
 // merged[len(current):] is all that changed, which lets a saver store only
 // those messages.
 func MergeAppend(current, update []Message) (merged []Message, appendOnly bool) {
+	cur := current[:len(current):len(current)]
+	if added, ok := MergeAdded(current, update); ok {
+		return append(cur, added...), true
+	}
+	return mergeEdits(cur, update), false
+}
+
+// MergeAdded is MergeAppend for callers that keep current as it is: when
+// the merge only adds messages (every message of update has a new or empty
+// id, repeats a message of current unchanged, or removes an unknown id), it
+// returns the messages to append to current, with fresh ids assigned, and
+// true. Otherwise it returns false and the caller merges with MergeAppend.
+// Its cost depends on the size of update, not of current, unless update
+// carries ids.
+func MergeAdded(current, update []Message) (added []Message, ok bool) {
+	cur := idIndex{ms: current}
+	for _, m := range update {
+		if m.ID == "" {
+			if m.Role == RoleRemove {
+				continue // a fresh id names no message
+			}
+			m.ID = uuid.NewString()
+			added = append(added, m)
+			continue
+		}
+		if j := lastIndex(added, m.ID); j >= 0 {
+			if m.Role == RoleRemove {
+				return nil, false
+			}
+			added[j] = m
+			continue
+		}
+		if i := cur.last(m.ID); i >= 0 {
+			if m.Role == RoleRemove || !current[i].Equal(m) {
+				return nil, false
+			}
+			continue
+		}
+		if m.Role != RoleRemove {
+			added = append(added, m)
+		}
+	}
+	return added, true
+}
+
+// mergeEdits is the general merge, for updates that replace or remove
+// messages of current.
+func mergeEdits(current, update []Message) []Message {
 	index := make(map[string]int, len(current))
 	for i, m := range current {
 		index[m.ID] = i
 	}
-	out := current[:len(current):len(current)]
-	appendOnly = true
+	out := current
 	copied := false
 	removed := false
 	for _, m := range update {
@@ -33,7 +80,7 @@ func MergeAppend(current, update []Message) (merged []Message, appendOnly bool) 
 		switch {
 		case m.Role == RoleRemove:
 			if exists && i >= 0 {
-				appendOnly, removed = false, true
+				removed = true
 				index[m.ID] = -1
 			}
 		case exists && i >= 0:
@@ -45,9 +92,6 @@ func MergeAppend(current, update []Message) (merged []Message, appendOnly bool) 
 				copied = true
 			}
 			out[i] = m
-			if i < len(current) {
-				appendOnly = false
-			}
 		default:
 			index[m.ID] = len(out)
 			out = append(out, m)
@@ -62,5 +106,43 @@ func MergeAppend(current, update []Message) (merged []Message, appendOnly bool) 
 		}
 		out = kept
 	}
-	return out[:len(out):len(out)], appendOnly
+	return out[:len(out):len(out)]
+}
+
+// idIndex finds the last message of ms with an id. A few lookups scan ms;
+// more build a map, so both a one-message update and an update that
+// repeats the whole conversation cost linear time.
+type idIndex struct {
+	ms    []Message
+	scans int
+	byID  map[string]int
+}
+
+// scanLookups is how many lookups scan before idIndex builds its map.
+const scanLookups = 4
+
+func (x *idIndex) last(id string) int {
+	if x.byID == nil && x.scans < scanLookups {
+		x.scans++
+		return lastIndex(x.ms, id)
+	}
+	if x.byID == nil {
+		x.byID = make(map[string]int, len(x.ms))
+		for i, m := range x.ms {
+			x.byID[m.ID] = i
+		}
+	}
+	if i, ok := x.byID[id]; ok {
+		return i
+	}
+	return -1
+}
+
+func lastIndex(ms []Message, id string) int {
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].ID == id {
+			return i
+		}
+	}
+	return -1
 }

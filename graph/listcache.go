@@ -1,0 +1,230 @@
+package graph
+
+import (
+	"bytes"
+	"container/list"
+	"fmt"
+	"reflect"
+	"sort"
+	"sync"
+	"unsafe"
+)
+
+// A thread's list channels grow by appends (a conversation gains a few
+// messages per step), so decoding them again on every call would make each
+// call cost the length of the thread. listCache keeps, per recently used
+// thread and list channel, the decoded items with the bytes they decode
+// from, and decodes only what a new value adds.
+//
+// The cache is correct by construction: it hands out items only for bytes
+// equal to the bytes they were decoded from, compared byte for byte (or
+// known equal because they are the same immutable memory). Its buffers are
+// append-only: a position, once written, never changes, and values handed
+// out are clipped (s[:n:n]), so a later append or a divergent value (an
+// edit, an older checkpoint's branch) never writes where a caller looks;
+// divergence moves the cache to new buffers. Callers must not modify the
+// items in place, as NodeFunc already requires of nodes.
+
+// maxCachedThreads bounds how many threads listCache keeps.
+const maxCachedThreads = 256
+
+// listCache is a compiled graph's cache of decoded list channels, least
+// recently used threads evicted first. It is safe for concurrent use.
+type listCache struct {
+	mu      sync.Mutex
+	order   list.List // of *threadLists, most recently used first
+	threads map[string]*list.Element
+}
+
+// threadLists holds one thread's decoded list channels.
+type threadLists struct {
+	key   string
+	mu    sync.Mutex
+	lists map[*field]*itemList
+}
+
+// itemList is one list channel decoded: items[i] decodes from
+// b[ends[i-1]:ends[i]]. b and items only grow in place; ends is private.
+type itemList struct {
+	b     []byte
+	items reflect.Value // []T
+	ends  []int
+}
+
+// threadKey names a thread's namespace in the cache.
+func threadKey(thread, ns string) string { return thread + "\x00" + ns }
+
+// thread returns the lists of the thread key names, creating them; nil for
+// an empty key (a point with no thread).
+func (c *listCache) thread(key string) *threadLists {
+	if key == "" {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.threads[key]; ok {
+		c.order.MoveToFront(e)
+		return e.Value.(*threadLists)
+	}
+	if c.threads == nil {
+		c.threads = make(map[string]*list.Element)
+	}
+	tl := &threadLists{key: key, lists: make(map[*field]*itemList)}
+	c.threads[key] = c.order.PushFront(tl)
+	if c.order.Len() > maxCachedThreads {
+		old := c.order.Back()
+		c.order.Remove(old)
+		delete(c.threads, old.Value.(*threadLists).key)
+	}
+	return tl
+}
+
+func (tl *threadLists) list(f *field) *itemList {
+	l := tl.lists[f]
+	if l == nil {
+		l = &itemList{items: reflect.New(f.typ).Elem()}
+		tl.lists[f] = l
+	}
+	return l
+}
+
+// read returns the value of list channel f stored as b, decoding only the
+// bytes the cache does not hold, and bytes equal to b that share the
+// cache's memory (so a later extend recognizes them without comparing).
+// A nil tl decodes b afresh.
+func (tl *threadLists) read(f *field, b []byte) (reflect.Value, []byte, error) {
+	if tl == nil {
+		v, err := f.decode(b)
+		return v, b, err
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	return tl.list(f).read(f, b)
+}
+
+func (l *itemList) read(f *field, b []byte) (reflect.Value, []byte, error) {
+	same := commonPrefix(b, l.b)
+	k := sort.SearchInts(l.ends, same+1) // items whose bytes b holds unchanged
+	start := l.end(k)
+	if start == len(b) {
+		return l.prefix(k)
+	}
+	items, ends, err := decodeItems(f, b[start:], k)
+	if err != nil {
+		return reflect.Value{}, nil, err
+	}
+	if k < len(l.ends) { // b diverges from the cache: move to new buffers
+		l.b = l.b[:start:start]
+		l.items = l.items.Slice3(0, k, k)
+		l.ends = l.ends[:k]
+	}
+	l.add(b[start:], items, ends)
+	return l.prefix(len(l.ends))
+}
+
+// extend returns cur followed by the items tail encodes (cur encoded as
+// curB), when cur is a prefix of the cache (the same memory), curB equals
+// its bytes (without a comparison when it is the same memory), and
+// the cache either ends there, so tail is appended in place, or continues
+// with tail's bytes. Otherwise ok is false and nothing changes. The items
+// are decoded from tail, so they equal what a later read decodes.
+func (tl *threadLists) extend(f *field, cur reflect.Value, curB, tail []byte) (v reflect.Value, b []byte, ok bool, err error) {
+	if tl == nil {
+		return v, nil, false, nil
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	l := tl.list(f)
+	k := cur.Len()
+	if k > len(l.ends) || (k > 0 && cur.Pointer() != l.items.Pointer()) {
+		return v, nil, false, nil
+	}
+	start := l.end(k)
+	if len(curB) != start || commonPrefix(curB, l.b) != start {
+		return v, nil, false, nil
+	}
+	if len(tail) == 0 {
+		v, b, err = l.prefix(k)
+		return v, b, true, err
+	}
+	if k < len(l.ends) {
+		n := sort.SearchInts(l.ends, start+len(tail))
+		if n == len(l.ends) || l.ends[n] != start+len(tail) || !bytes.Equal(l.b[start:l.ends[n]], tail) {
+			return v, nil, false, nil
+		}
+		v, b, err = l.prefix(n + 1)
+		return v, b, true, err
+	}
+	items, ends, err := decodeItems(f, tail, k)
+	if err != nil {
+		return v, nil, false, err
+	}
+	l.add(tail, items, ends)
+	v, b, err = l.prefix(len(l.ends))
+	return v, b, true, err
+}
+
+// end is where item k-1 ends: the length of the first k items' bytes.
+func (l *itemList) end(k int) int {
+	if k == 0 {
+		return 0
+	}
+	return l.ends[k-1]
+}
+
+// add appends items decoded from tail, which end at ends within tail.
+func (l *itemList) add(tail []byte, items reflect.Value, ends []int) {
+	start := len(l.b)
+	l.b = append(l.b, tail...)
+	l.items = reflect.AppendSlice(l.items, items)
+	for _, e := range ends {
+		l.ends = append(l.ends, start+e)
+	}
+}
+
+// prefix hands out the first k items and their bytes, clipped.
+func (l *itemList) prefix(k int) (reflect.Value, []byte, error) {
+	end := l.end(k)
+	if k == 0 {
+		return reflect.New(l.items.Type()).Elem(), l.b[:0:0], nil
+	}
+	return l.items.Slice3(0, k, k), l.b[:end:end], nil
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	if n > 0 && unsafe.SliceData(a) == unsafe.SliceData(b) {
+		return n // the same memory; the cache's buffers never change
+	}
+	if bytes.Equal(a[:n], b[:n]) {
+		return n
+	}
+	const chunk = 256
+	i := 0
+	for i+chunk <= n && bytes.Equal(a[i:i+chunk], b[i:i+chunk]) {
+		i += chunk
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+// decodeItems decodes the items b holds and where each ends in b; first is
+// the index of the first one, for errors.
+func decodeItems(f *field, b []byte, first int) (reflect.Value, []int, error) {
+	v := reflect.New(f.typ).Elem()
+	var ends []int
+	dec, r := newDecoder(b)
+	elem := f.typ.Elem()
+	for r.Len() > 0 {
+		item := reflect.New(elem).Elem()
+		if err := dec.DecodeValue(item); err != nil {
+			return v, nil, fmt.Errorf("decode channel %q item %d: %w", f.name, first+len(ends), err)
+		}
+		v = reflect.Append(v, item)
+		ends = append(ends, len(b)-r.Len())
+	}
+	return v, ends, nil
+}
