@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jetgraph/jetgraph/graph"
+	"github.com/jetgraph/jetgraph/message"
 )
 
 // BenchmarkInvoke measures a one-node invoke that appends a message per
@@ -33,4 +34,29 @@ func BenchmarkInvoke(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invokes/s")
 		})
 	}
+}
+
+// BenchmarkInvokeOneThread is the bench program's steps phase on the
+// memory saver: a node that appends one 64-byte message per invoke, every
+// invoke on one thread, so the thread grows with b.N. Its cost per invoke
+// should not grow with the thread.
+func BenchmarkInvokeOneThread(b *testing.B) {
+	g := graph.New[ChatState]()
+	reply := ChatState{Messages: []message.Message{message.AI(strings.Repeat("x", 64))}}
+	g.AddNode("reply", func(context.Context, ChatState) (ChatState, error) { return reply, nil })
+	g.AddEdge(graph.START, "reply")
+	g.AddEdge("reply", graph.END)
+	chain, err := g.Compile(graph.WithCheckpointer(newSaver()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := graph.Config{ThreadID: "one"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := chain.Invoke(ctx, ChatState{}, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "invokes/s")
 }

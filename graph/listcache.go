@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -25,8 +26,13 @@ import (
 // divergence moves the cache to new buffers. Callers must not modify the
 // items in place, as NodeFunc already requires of nodes.
 
-// maxCachedThreads bounds how many threads listCache keeps.
-const maxCachedThreads = 256
+// listCache keeps at most maxCachedThreads threads, and evicts threads
+// while their encoded lists add up to more than maxCachedBytes (the decoded
+// items take a few times more), except the one used last.
+const (
+	maxCachedThreads = 256
+	maxCachedBytes   = 64 << 20
+)
 
 // listCache is a compiled graph's cache of decoded list channels, least
 // recently used threads evicted first. It is safe for concurrent use.
@@ -34,13 +40,17 @@ type listCache struct {
 	mu      sync.Mutex
 	order   list.List // of *threadLists, most recently used first
 	threads map[string]*list.Element
+	bytes   atomic.Int64 // the size of the cached threads' lists
 }
 
 // threadLists holds one thread's decoded list channels.
 type threadLists struct {
 	key   string
+	cache *listCache
 	mu    sync.Mutex
 	lists map[*field]*itemList
+	size  int64 // bytes counted in cache.bytes
+	gone  bool  // evicted: its size no longer counts
 }
 
 // itemList is one list channel decoded: items[i] decodes from
@@ -69,14 +79,45 @@ func (c *listCache) thread(key string) *threadLists {
 	if c.threads == nil {
 		c.threads = make(map[string]*list.Element)
 	}
-	tl := &threadLists{key: key, lists: make(map[*field]*itemList)}
+	tl := &threadLists{key: key, cache: c, lists: make(map[*field]*itemList)}
 	c.threads[key] = c.order.PushFront(tl)
 	if c.order.Len() > maxCachedThreads {
-		old := c.order.Back()
-		c.order.Remove(old)
-		delete(c.threads, old.Value.(*threadLists).key)
+		c.evict()
 	}
 	return tl
+}
+
+// evict drops the least recently used thread. c.mu must be held.
+func (c *listCache) evict() {
+	old := c.order.Back()
+	tl := old.Value.(*threadLists)
+	c.order.Remove(old)
+	delete(c.threads, tl.key)
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	c.bytes.Add(-tl.size)
+	tl.size, tl.gone = 0, true
+}
+
+// trim evicts threads while the cache holds more than maxCachedBytes.
+func (c *listCache) trim() {
+	if c.bytes.Load() <= maxCachedBytes {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.bytes.Load() > maxCachedBytes && c.order.Len() > 1 {
+		c.evict()
+	}
+}
+
+// grew counts the bytes l gained (or lost) since it held before bytes.
+// tl.mu must be held; the caller calls cache.trim once it is released.
+func (tl *threadLists) grew(l *itemList, before int) {
+	if d := int64(len(l.b) - before); d != 0 && !tl.gone {
+		tl.size += d
+		tl.cache.bytes.Add(d)
+	}
 }
 
 func (tl *threadLists) list(f *field) *itemList {
@@ -97,9 +138,12 @@ func (tl *threadLists) read(f *field, b []byte) (reflect.Value, []byte, error) {
 		v, err := f.decode(b)
 		return v, b, err
 	}
+	defer tl.cache.trim()
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
-	return tl.list(f).read(f, b)
+	l := tl.list(f)
+	defer tl.grew(l, len(l.b))
+	return l.read(f, b)
 }
 
 func (l *itemList) read(f *field, b []byte) (reflect.Value, []byte, error) {
@@ -132,9 +176,11 @@ func (tl *threadLists) extend(f *field, cur reflect.Value, curB, tail []byte) (v
 	if tl == nil {
 		return v, nil, false, nil
 	}
+	defer tl.cache.trim()
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
 	l := tl.list(f)
+	defer tl.grew(l, len(l.b))
 	k := cur.Len()
 	if k > len(l.ends) || (k > 0 && cur.Pointer() != l.items.Pointer()) {
 		return v, nil, false, nil

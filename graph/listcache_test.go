@@ -35,7 +35,7 @@ func setupCache(t *testing.T, seed uint64, typ reflect.Type, reducer string) *ca
 	f := &field{name: "ch", typ: typ, list: true, reducer: reducer}
 	return &cacheCase{
 		t: t, rng: rand.New(rand.NewPCG(seed, 7)), f: f,
-		tl:  &threadLists{key: "t", lists: map[*field]*itemList{}},
+		tl:  new(listCache).thread("t"),
 		cur: reflect.New(typ).Elem(),
 	}
 }
@@ -262,5 +262,30 @@ func TestListCacheEvictsTheLeastRecentlyUsedThread(t *testing.T) {
 	}
 	if lc.thread("") != nil {
 		t.Fatal("a point without a thread got a cache")
+	}
+}
+
+func TestListCacheEvictsThreadsPastItsByteBudget(t *testing.T) {
+	t.Parallel()
+	var lc listCache
+	f := &field{name: "ch", typ: reflect.TypeFor[[]string](), list: true, reducer: reducerAppend}
+	item, err := f.encode(reflect.ValueOf([]string{string(bytes.Repeat([]byte("x"), 1<<20))}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b []byte
+	for range 40 {
+		b = append(b, item...)
+	}
+	for i := range 4 { // 4 threads of 40 MiB
+		if _, _, err := lc.thread(fmt.Sprint("t", i)).read(f, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, size := lc.order.Len(), lc.bytes.Load(); n != 1 || size != int64(len(b)) || size > maxCachedBytes {
+		t.Fatalf("cache holds %d threads, %d bytes; want the last thread only, %d bytes", n, size, len(b))
+	}
+	if _, ok := lc.threads["t3"]; !ok {
+		t.Fatal("the thread used last was evicted")
 	}
 }
