@@ -30,6 +30,14 @@
 // WithInterruptBefore and WithInterruptAfter stop runs around named nodes;
 // Resume continues them.
 //
+// A compiled Graph remembers the decoded list channels (slices) of the
+// threads it used last, so a call on a long conversation decodes only the
+// messages it has not seen and a step that appends a message does not copy
+// the conversation. The states it hands out, to nodes and routes and from
+// Invoke, GetState and the other calls, share that memory: treat their
+// slices as read-only, and copy a slice (slices.Clone) before changing its
+// elements. Appending to them is safe: they have no spare capacity.
+//
 // Durability (WithDurability, or per call) says when steps are stored:
 // before the next step starts (sync, the default), in the background while
 // it runs (async), or only when the run ends (exit). Every mode reports

@@ -34,7 +34,9 @@ type run struct {
 // cfg.ThreadID first (fork by config).
 //
 // A run that stops on an interrupt returns the state so far and no error;
-// pass WithOutcome to learn that it did, or read GetState.
+// pass WithOutcome to learn that it did, or read GetState. The state's
+// slices are shared with the graph's cache and must not be modified in
+// place (see the package documentation).
 func (c *Graph[S]) Invoke(ctx context.Context, input S, cfg Config, opts ...CallOption) (S, error) {
 	return c.execute(ctx, &input, cfg, nil, nil, opts)
 }

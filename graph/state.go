@@ -50,7 +50,9 @@ type TaskInfo struct {
 
 // GetState returns the thread's state at cfg.CheckpointID, or its latest
 // state. A thread with no checkpoint gives a zero Snapshot; an unknown
-// checkpoint id is an error matching saver.ErrNotFound.
+// checkpoint id is an error matching saver.ErrNotFound. The slices of
+// Values are shared with the graph's cache and must not be modified in
+// place.
 func (c *Graph[S]) GetState(ctx context.Context, cfg Config) (Snapshot[S], error) {
 	var snap Snapshot[S]
 	if err := c.checkThread(cfg); err != nil {
