@@ -91,7 +91,7 @@ func (s *script) check() {
 			s.t.Fatalf("refs differ: %v vs %v", a, b)
 		}
 		for _, ref := range a {
-			if x, y := s.thread.Tuple(ref, nil), other.Tuple(ref, &Reader{}); !reflect.DeepEqual(x, y) {
+			if x, y := s.thread.Tuple(ref), other.Tuple(ref); !reflect.DeepEqual(x, y) {
 				s.t.Fatalf("tuple %v differs:\n%+v\n%+v", ref, x, y)
 			}
 		}
@@ -102,7 +102,7 @@ func (s *script) check() {
 			continue
 		}
 		got := map[string]string{}
-		for k, v := range s.thread.Tuple(ref, nil).Checkpoint.ChannelValues {
+		for k, v := range s.thread.Tuple(ref).Checkpoint.ChannelValues {
 			got[k] = string(v)
 		}
 		if !maps.Equal(got, want) {

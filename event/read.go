@@ -21,13 +21,16 @@ func (t *Thread) Latest(ns string) (Ref, bool) {
 	if n == nil {
 		return Ref{}, false
 	}
-	var best string
-	for id, e := range n.entries {
-		if !e.removed && id > best {
-			best = id
+	if !n.latestOK {
+		n.latest = ""
+		for id, e := range n.entries {
+			if !e.removed && id > n.latest {
+				n.latest = id
+			}
 		}
+		n.latestOK = true
 	}
-	return Ref{NS: ns, ID: best}, best != ""
+	return Ref{NS: ns, ID: n.latest}, n.latest != ""
 }
 
 // Has reports whether the thread holds the live checkpoint ref names.
@@ -49,7 +52,7 @@ func (t *Thread) Get(cfg saver.Config) (*saver.Tuple, error) {
 	if !t.Has(ref) {
 		return nil, &saver.NotFoundError{ThreadID: t.ID, CheckpointNS: ref.NS, CheckpointID: ref.ID}
 	}
-	return t.Tuple(ref, nil), nil
+	return t.Tuple(ref), nil
 }
 
 // Select returns the live checkpoints that match p, newest first, ignoring
@@ -79,22 +82,14 @@ func CompareRefs(a, b Ref) int {
 	return cmp.Or(strings.Compare(a.ID, b.ID), strings.Compare(a.NS, b.NS))
 }
 
-// Reader materializes the tuples of one read. Values of one chain share a
-// buffer, so reading a long history copies each chain once; the tuples it
-// returns must be treated as read-only.
-type Reader struct{ m materializer }
-
-// Tuple materializes the checkpoint ref names, which must exist. r may be
-// nil for a single read.
-func (t *Thread) Tuple(ref Ref, r *Reader) *saver.Tuple {
+// Tuple returns the checkpoint ref names, which must exist. Its channel
+// values share memory with t (each value is materialized once and kept) and
+// must be treated as read-only.
+func (t *Thread) Tuple(ref Ref) *saver.Tuple {
 	e := t.entry(ref.NS, ref.ID)
-	var m *materializer
-	if r != nil {
-		m = &r.m
-	}
 	values := make(map[string][]byte, len(e.values))
 	for ch, v := range e.values {
-		values[ch] = m.bytes(v)
+		values[ch] = v.bytes()
 	}
 	tu := &saver.Tuple{
 		Config: saver.Config{ThreadID: t.ID, CheckpointNS: ref.NS, CheckpointID: ref.ID},

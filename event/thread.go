@@ -35,6 +35,10 @@ type namespace struct {
 	// lineChild maps a checkpoint id to its input or loop child: the line of
 	// execution that continues from it ("" keys the first checkpoint).
 	lineChild map[string]string
+	// latest is the newest live checkpoint id, when latestOK; a rollback
+	// makes it unknown until the next Latest recomputes it.
+	latest   string
+	latestOK bool
 }
 
 type entry struct {
@@ -116,7 +120,10 @@ func (t *Thread) applyRecord(seq uint64, r *Record) {
 			for _, w := range se.Writes {
 				e.addWrite(w)
 			}
-			e.removed = se.Removed
+			if se.Removed {
+				e.removed = true
+				t.ns[se.Checkpoint.NS].latestOK = false
+			}
 		}
 	case KindTombstone:
 		t.reset()
@@ -130,6 +137,7 @@ func (t *Thread) applyRecord(seq uint64, r *Record) {
 				if slices.Contains(r.Rollback.RunIDs, e.rec.Metadata.RunID) && e.rec.Metadata.RunID != "" {
 					e.removed = true
 					e.writes = nil
+					ns.latestOK = false
 				}
 			}
 		}
@@ -143,7 +151,7 @@ func (t *Thread) reset() {
 func (t *Thread) namespace(ns string) *namespace {
 	n := t.ns[ns]
 	if n == nil {
-		n = &namespace{entries: make(map[string]*entry), lineChild: make(map[string]string)}
+		n = &namespace{entries: make(map[string]*entry), lineChild: make(map[string]string), latestOK: true}
 		t.ns[ns] = n
 	}
 	return n
@@ -181,6 +189,9 @@ func (t *Thread) putCheckpoint(seq uint64, rec CheckpointRecord) *entry {
 		n.entries[rec.ID] = e
 	}
 	e.rec, e.values, e.seq, e.removed = rec, values, seq, false
+	if n.latestOK && rec.ID > n.latest {
+		n.latest = rec.ID
+	}
 	if isLine(rec.Metadata.Source) {
 		cur, taken := n.lineChild[rec.ParentID]
 		if !taken || n.entries[cur] == nil || n.entries[cur].removed {

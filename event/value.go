@@ -4,12 +4,20 @@ import "bytes"
 
 // value is a channel's value as a persistent list of chunks: an append adds
 // a node that points at the parent's value, so a step that appends one
-// message to a long conversation costs one message, and every checkpoint
-// shares its ancestors' bytes.
+// message to a long conversation stores one message.
+//
+// A value materializes its bytes once, on first read, and keeps them. A
+// child that appends extends its parent's buffer in place when no other
+// child has done so first, so a conversation of n turns shares one growing
+// buffer instead of holding n copies. Slices handed out have no spare
+// capacity, so nothing a caller appends can reach a shared buffer.
 type value struct {
 	prev *value
 	data []byte
 	size int // len of the whole value
+
+	full     []byte // materialized bytes: len == size, cap may be larger
+	extended bool   // a child has appended into full's spare capacity
 }
 
 func setValue(data []byte) *value { return &value{data: data, size: len(data)} }
@@ -21,63 +29,42 @@ func appendValue(prev *value, data []byte) *value {
 	return &value{prev: prev, data: data, size: prev.size + len(data)}
 }
 
-// bytes materializes v into a fresh slice.
+// bytes returns v's bytes, materializing them (and those of its
+// unmaterialized ancestors) if needed. The result must be treated as
+// read-only; it has no spare capacity.
 func (v *value) bytes() []byte {
-	out := make([]byte, v.size)
-	v.fill(out)
-	return out
+	if v.full == nil {
+		v.materialize()
+	}
+	return v.full[:v.size:v.size]
 }
 
-func (v *value) fill(out []byte) {
-	end := v.size
-	for n := v; n != nil; n = n.prev {
-		copy(out[end-len(n.data):end], n.data)
-		end -= len(n.data)
+func (v *value) materialize() {
+	var chain []*value // v and its unmaterialized ancestors, newest first
+	n := v
+	for ; n != nil && n.full == nil; n = n.prev {
+		chain = append(chain, n)
 	}
-}
-
-// isPrefixOf reports whether v's bytes are a prefix of b, without
-// materializing v.
-func (v *value) isPrefixOf(b []byte) bool {
-	if v.size > len(b) {
-		return false
-	}
-	end := v.size
-	for n := v; n != nil; n = n.prev {
-		if !bytes.Equal(b[end-len(n.data):end], n.data) {
-			return false
+	owner := n // the nearest materialized ancestor, or nil
+	for i := len(chain) - 1; i >= 0; i-- {
+		c := chain[i]
+		switch {
+		case c.prev == nil:
+			c.full = c.data[:len(c.data):len(c.data)]
+			if c.full == nil {
+				c.full = []byte{}
+			}
+		case !owner.extended && cap(owner.full)-len(owner.full) >= len(c.data):
+			owner.extended = true
+			c.full = append(owner.full, c.data...) // in place: no other child uses this space
+		default:
+			buf := make([]byte, c.size, 2*c.size)
+			copy(buf, owner.full)
+			copy(buf[owner.size:], c.data)
+			c.full = buf
 		}
-		end -= len(n.data)
+		owner = c
 	}
-	return true
-}
-
-// materializer shares buffers between values of one chain: once a value is
-// materialized, every ancestor on its chain is a prefix of the same buffer.
-// One materializer serves one read (a List call); results must be treated
-// as read-only.
-type materializer struct {
-	memo map[*value][]byte
-}
-
-func (m *materializer) bytes(v *value) []byte {
-	if m == nil {
-		return v.bytes()
-	}
-	if b, ok := m.memo[v]; ok {
-		return b
-	}
-	if m.memo == nil {
-		m.memo = make(map[*value][]byte)
-	}
-	buf := v.bytes()
-	for n := v; n != nil; n = n.prev {
-		if _, ok := m.memo[n]; ok {
-			break
-		}
-		m.memo[n] = buf[:n.size:n.size]
-	}
-	return m.memo[v]
 }
 
 // minAppend is the smallest parent value worth storing as an append: below
@@ -86,7 +73,7 @@ const minAppend = 64
 
 // delta returns how to store next given the parent's value.
 func delta(channel string, parent *value, next []byte) ChannelDelta {
-	if parent != nil && parent.size >= minAppend && parent.isPrefixOf(next) {
+	if parent != nil && parent.size >= minAppend && parent.size <= len(next) && bytes.Equal(next[:parent.size], parent.bytes()) {
 		return ChannelDelta{Channel: channel, Op: OpAppend, Data: next[parent.size:]}
 	}
 	return ChannelDelta{Channel: channel, Op: OpSet, Data: next}

@@ -86,7 +86,9 @@ type PendingWrite struct {
 	Value   []byte
 }
 
-// Tuple is a checkpoint with everything stored beside it.
+// Tuple is a checkpoint with everything stored beside it. The byte slices
+// it holds (channel values, write values) may share memory with the saver's
+// cache: treat them as read-only.
 type Tuple struct {
 	// Config addresses exactly this checkpoint.
 	Config     Config

@@ -351,17 +351,11 @@ func (s *Store) List(ctx context.Context, p saver.ListParams) iter.Seq2[*saver.T
 		if p.Limit > 0 && len(hits) > p.Limit {
 			hits = hits[:p.Limit]
 		}
-		readers := make(map[string]*event.Reader)
 		for _, h := range hits {
 			var tu *saver.Tuple
 			err := s.view(ctx, h.thread, func(t *event.Thread) error {
 				if t.Has(h.ref) { // gone if deleted since the selection
-					r := readers[h.thread]
-					if r == nil {
-						r = &event.Reader{}
-						readers[h.thread] = r
-					}
-					tu = t.Tuple(h.ref, r)
+					tu = t.Tuple(h.ref)
 				}
 				return nil
 			})

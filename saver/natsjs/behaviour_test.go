@@ -160,7 +160,7 @@ func TestReplayToEverySequenceMatchesStateThen(t *testing.T) {
 		}
 		var got []*saver.Tuple
 		for _, ref := range th.Select(saver.ListParams{}) {
-			got = append(got, th.Tuple(ref, nil))
+			got = append(got, th.Tuple(ref))
 		}
 		sameTuples(t, got, p.history)
 	}
