@@ -72,8 +72,14 @@ func FuzzFold(f *testing.F) {
 					src = saver.SourceInput
 				}
 				val := grow[parent] + string(bytes.Repeat([]byte{'a' + arg%26}, int(arg%90)))
-				cp := saver.Checkpoint{ID: saver.NewCheckpointID(parent), TS: time.Unix(0, int64(i)), ChannelValues: map[string][]byte{"v": []byte(val)}}
-				recs, _, err := s.thread.PlanPut(saver.Config{ThreadID: "fuzz", CheckpointID: parent}, cp, saver.Metadata{Source: src, RunID: string(rune('a' + arg%3))}, map[string]uint64{"v": 1})
+				cp := saver.Checkpoint{ID: saver.NewCheckpointID(parent), TS: time.Unix(0, int64(i)), ChannelValues: map[string][]byte{"v": []byte(val)},
+					ChannelVersions: map[string]uint64{"v": uint64(arg)}, VersionsSeen: map[string]map[string]uint64{"node": {}, "other": {"v": uint64(arg)}}}
+				if arg%2 == 0 {
+					cp.ChannelValues["empty"] = []byte{}
+				}
+				md := saver.Metadata{Source: src, RunID: string(rune('a' + arg%3)), Parents: map[string]string{},
+					Extra: map[string]any{"n": int(arg), "u": uint8(arg), "f": float32(arg), "l": []int{int(arg)}, "m": map[string]int{"k": 1}}}
+				recs, _, err := s.thread.PlanPut(saver.Config{ThreadID: "fuzz", CheckpointID: parent}, cp, md, map[string]uint64{"v": 1, "empty": 1})
 				if err != nil {
 					continue // a conflict or a deleted parent: nothing to store
 				}
@@ -81,6 +87,9 @@ func FuzzFold(f *testing.F) {
 				ids = append(ids, cp.ID)
 				grow[cp.ID] = val
 				s.want[cp.ID] = map[string]string{"v": val}
+				if arg%2 == 0 {
+					s.want[cp.ID]["empty"] = ""
+				}
 			case 3:
 				if id := pick(arg); id != "" {
 					recs, err := s.thread.PlanWrites(saver.Config{ThreadID: "fuzz", CheckpointID: id},

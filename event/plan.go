@@ -11,7 +11,10 @@ import (
 
 // The Plan methods check a change against the thread's current state and
 // return the records that make it. A saver appends them conditionally on
-// t.Seq and, once appended, applies them with ApplyRecords. If the append
+// t.Seq and, once appended, applies them with ApplyRecords. Planned records
+// are normalized to exactly what decoding their encoding gives (owned
+// bytes, empty as nil, metadata through the codec), so applying them equals
+// applying the stored event. If the append
 // finds the log moved on, the saver catches up and plans again: the checks
 // run against the new state, so a retry never overrides another writer.
 
@@ -58,11 +61,20 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 			continue
 		}
 		d := delta(ch, parentValues[ch], v)
-		d.Data = bytes.Clone(d.Data) // records own their bytes
+		d.Data = owned(d.Data)
 		rec.Values = append(rec.Values, d)
 	}
 	out := saver.Config{ThreadID: t.ID, CheckpointNS: cfg.CheckpointNS, CheckpointID: cp.ID}
 	return []Record{{Kind: KindCheckpoint, V: SchemaVersion, Checkpoint: &rec}}, out, nil
+}
+
+// owned copies b so a record does not alias its caller's memory; empty is
+// nil, as a decoded record has it.
+func owned(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return bytes.Clone(b)
 }
 
 // checkParent refuses a parent that was deleted.
@@ -89,7 +101,7 @@ func (t *Thread) PlanWrites(cfg saver.Config, writes []saver.Write, taskID strin
 	}
 	rec := WritesRecord{NS: cfg.CheckpointNS, CheckpointID: cfg.CheckpointID}
 	for i, w := range writes {
-		rec.Writes = append(rec.Writes, WriteRecord{TaskID: taskID, Idx: saver.WriteIndex(w.Channel, i), Channel: w.Channel, Value: bytes.Clone(w.Value)})
+		rec.Writes = append(rec.Writes, WriteRecord{TaskID: taskID, Idx: saver.WriteIndex(w.Channel, i), Channel: w.Channel, Value: owned(w.Value)})
 	}
 	return []Record{{Kind: KindWrites, V: SchemaVersion, Writes: &rec}}, nil
 }

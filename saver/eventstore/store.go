@@ -195,11 +195,11 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 			} else {
 				var seq uint64
 				if seq, err = s.log.Append(ctx, thread, base, payload); err == nil {
-					// Apply what was stored, decoded, so the cache equals a
-					// cold fold (and provisional entries get their sequence).
-					if err := c.t.Apply(seq, payload); err != nil {
-						return 0, err
-					}
+					// Planned records hold exactly what decoding the payload
+					// gives (the planners normalize them), so applying them
+					// leaves the cache equal to a cold fold; provisional
+					// entries get their sequence.
+					c.t.ApplyRecords(seq, recs)
 					s.maybeSnapshot(ctx, c, thread, len(payload))
 					return seq, nil
 				}
