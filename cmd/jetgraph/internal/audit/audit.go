@@ -69,7 +69,7 @@ func Thread(ctx context.Context, w io.Writer, log eventstore.Log, thread string)
 	refs := t.Select(saver.ListParams{})
 	fmt.Fprintf(w, "%d events, %d bytes; the fold holds %d checkpoints", events, bytes, len(refs))
 	if len(refs) > 0 {
-		head := t.Tuple(refs[0], nil)
+		head := t.Tuple(refs[0])
 		fmt.Fprintf(w, "; the newest, %s, has channels %s", refs[0].ID, channelSizes(head.Checkpoint.ChannelValues))
 	}
 	fmt.Fprintln(w)
