@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/jetgraph/jetgraph/internal/pgtest"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
 
+	"github.com/jetgraph/jetgraph/internal/pgtest"
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
 	"github.com/jetgraph/jetgraph/saver/memory"
@@ -32,10 +32,13 @@ type backend struct {
 
 // openers holds one case per saver.
 var openers = map[string]func(ctx context.Context, dir string) (*backend, error){
-	"memory":   openMemory,
-	"natsjs":   openNATS,
-	"sqlite":   openSQLite,
-	"postgres": openPostgres,
+	"memory": openMemory,
+	"natsjs": openNATS,
+	// natsjs without its in-process projector (another process would run
+	// it): shows what the projector costs the writer on a shared machine.
+	"natsjs-noprojector": openNATSWithoutProjector,
+	"sqlite":             openSQLite,
+	"postgres":           openPostgres,
 }
 
 func saverNames() []string {
@@ -133,6 +136,14 @@ func (n natsSaver) StorageBytes(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	return n.Saver.StorageBytes(ctx)
+}
+
+func openNATSWithoutProjector(ctx context.Context, dir string) (*backend, error) {
+	s, closeFn, err := natsjs.OpenEmbedded(ctx, filepath.Join(dir, "nats"), natsjs.Config{NoProjector: true})
+	if err != nil {
+		return nil, err
+	}
+	return newBackend(s, closeFn), nil
 }
 
 func openNATS(ctx context.Context, dir string) (*backend, error) {
