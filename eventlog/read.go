@@ -45,21 +45,29 @@ func (l *Log) ReadRange(ctx context.Context, thread string, from, to uint64) ite
 			l.readLeader(ctx, subj, from, to, yield)
 			return
 		}
-		for from <= to {
-			evs, more, err := l.nextBatch(ctx, subj, from)
-			if err != nil {
-				yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
+		pages(ctx, subj, from, to, l.nextBatch, yield)
+	}
+}
+
+// pages yields the events next returns, page after page, from from up to
+// to, until next says there are no more or yield stops.
+func pages(ctx context.Context, subj string, from, to uint64,
+	next func(ctx context.Context, subj string, from uint64) ([]event.Event, bool, error),
+	yield func(event.Event, error) bool) {
+	for from <= to {
+		evs, more, err := next(ctx, subj, from)
+		if err != nil {
+			yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
+			return
+		}
+		for _, ev := range evs {
+			if ev.Seq > to || !yield(ev, nil) {
 				return
 			}
-			for _, ev := range evs {
-				if ev.Seq > to || !yield(ev, nil) {
-					return
-				}
-				from = ev.Seq + 1
-			}
-			if !more || len(evs) == 0 {
-				return
-			}
+			from = ev.Seq + 1
+		}
+		if !more || len(evs) == 0 {
+			return
 		}
 	}
 }
@@ -86,22 +94,7 @@ func (l *Log) readLeader(ctx context.Context, subj string, from, to uint64, yiel
 		l.readOrdered(ctx, subj, from, to, yield)
 		return
 	}
-	for from <= to {
-		evs, more, err := l.nextOne(ctx, subj, from)
-		if err != nil {
-			yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
-			return
-		}
-		for _, ev := range evs {
-			if ev.Seq > to || !yield(ev, nil) {
-				return
-			}
-			from = ev.Seq + 1
-		}
-		if !more || len(evs) == 0 {
-			return
-		}
-	}
+	pages(ctx, subj, from, to, l.nextOne, yield)
 }
 
 // readOrdered streams [from, to] of subj through an ordered consumer.
