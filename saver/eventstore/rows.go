@@ -1,6 +1,12 @@
 package eventstore
 
-import "github.com/jetgraph/jetgraph/event"
+import (
+	"context"
+	"fmt"
+
+	"github.com/jetgraph/jetgraph/event"
+	"github.com/jetgraph/jetgraph/saver"
+)
 
 // Rows is what database/sql's and pgx's row sets have in common.
 type Rows interface {
@@ -28,4 +34,15 @@ func YieldEvents(rows Rows, mapErr func(error) error, yield func(event.Event, er
 	if err := rows.Err(); err != nil {
 		yield(event.Event{}, mapErr(err))
 	}
+}
+
+// Refused returns the error for an append the log refused because the
+// thread had moved on: a *saver.ConflictError with the sequence the thread
+// is at now, read from log.
+func Refused(ctx context.Context, log Log, thread string, expect uint64) error {
+	actual, err := log.LastSeq(ctx, thread)
+	if err != nil {
+		return fmt.Errorf("append to thread %q: %w", thread, err)
+	}
+	return &saver.ConflictError{ThreadID: thread, Reason: "log moved on", Expected: expect, Actual: actual}
 }

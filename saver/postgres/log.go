@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jetgraph/jetgraph/event"
-	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
 )
 
@@ -106,11 +105,7 @@ func (l *Log) Append(ctx context.Context, thread string, expect uint64, payload 
 	if err != nil && !isConflict(err) {
 		return 0, fmt.Errorf("append to thread %q: %w", thread, mapErr(err))
 	}
-	actual, lerr := l.LastSeq(ctx, thread)
-	if lerr != nil {
-		return 0, fmt.Errorf("append to thread %q: %w", thread, lerr)
-	}
-	return 0, &saver.ConflictError{ThreadID: thread, Reason: "log moved on", Expected: expect, Actual: actual}
+	return 0, eventstore.Refused(ctx, l, thread, expect)
 }
 
 // Threads implements eventstore.Log. The ids are read before the first is

@@ -77,11 +77,7 @@ func (l *Log) Append(ctx context.Context, thread string, expect uint64, payload 
 	if err != nil && !errors.Is(mapErr(err), saver.ErrConflict) {
 		return 0, fmt.Errorf("append to thread %q: %w", thread, mapErr(err))
 	}
-	actual, lerr := l.LastSeq(ctx, thread)
-	if lerr != nil {
-		return 0, fmt.Errorf("append to thread %q: %w", thread, lerr)
-	}
-	return 0, &saver.ConflictError{ThreadID: thread, Reason: "log moved on", Expected: expect, Actual: actual}
+	return 0, eventstore.Refused(ctx, l, thread, expect)
 }
 
 // Threads implements eventstore.Log. The ids are read before the first is
