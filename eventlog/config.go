@@ -26,8 +26,9 @@ type Config struct {
 	// Duplicates is the window in which a retried append (same Nats-Msg-Id)
 	// is stored once. Defaults to 2 minutes.
 	Duplicates time.Duration
-	// Timeout bounds each request when the caller's context has no
-	// deadline. Defaults to 5 seconds.
+	// Timeout bounds each request to the server, so a server that went away
+	// is an error, not a hang; the caller's context bounds the whole call
+	// (an append may send its request again). Defaults to 5 seconds.
 	Timeout time.Duration
 }
 

@@ -106,7 +106,11 @@ func (p *Projector) Stop(ctx context.Context) error {
 	if cc == nil {
 		return nil
 	}
-	cc.Drain()
+	if p.log.JetStream().Conn().IsConnected() {
+		cc.Drain() // fold what was fetched; acks need the server
+	} else {
+		cc.Stop() // no server to drain against: what is unacked is delivered again later
+	}
 	defer cancel()
 	select {
 	case <-cc.Closed():
