@@ -19,6 +19,7 @@ type Server struct {
 	bin  string // directory holding initdb and pg_ctl
 	user *user.User
 	url  string
+	opts string // the server's options, for Restart
 }
 
 // findBin returns the directory holding initdb and pg_ctl: PATH first, then
@@ -49,7 +50,13 @@ func version(binDir string) int {
 // Start starts a throwaway server from the local PostgreSQL install, for
 // programs (benchmarks) that cannot use Main. Stop it when done. Tests use
 // URL or Pool instead, which share one server per test binary.
-func Start() (*Server, error) {
+func Start() (*Server, error) { return startServer(false) }
+
+// StartCrashSafe is Start with synchronous commits, so a killed server
+// loses no acknowledged commit (the throwaway default trades that for speed).
+func StartCrashSafe() (*Server, error) { return startServer(true) }
+
+func startServer(crashSafe bool) (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
@@ -79,9 +86,10 @@ func Start() (*Server, error) {
 			err = perr
 			break
 		}
-		opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s"+
-			" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB", port, s.dir)
-		err = s.run("pg_ctl", "start", "-w", "-t", "60", "-D", s.data(), "-l", filepath.Join(s.dir, "server.log"), "-o", opts)
+		s.opts = fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s"+
+			" -c fsync=off -c synchronous_commit=%s -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB",
+			port, s.dir, map[bool]string{false: "off", true: "on"}[crashSafe])
+		err = s.start()
 		if err == nil {
 			s.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 			return s, nil
@@ -96,6 +104,19 @@ func (s *Server) data() string { return filepath.Join(s.dir, "data") }
 
 // URL returns the server's connection URL (user postgres, trust auth).
 func (s *Server) URL() string { return s.url }
+
+func (s *Server) start() error {
+	return s.run("pg_ctl", "start", "-w", "-t", "60", "-D", s.data(), "-l", filepath.Join(s.dir, "server.log"), "-o", s.opts)
+}
+
+// Kill stops the server at once, as a crash would (pg_ctl's immediate
+// mode), and keeps its data for Restart.
+func (s *Server) Kill() error {
+	return s.run("pg_ctl", "stop", "-m", "immediate", "-w", "-D", s.data())
+}
+
+// Restart starts a killed server again on its data and port.
+func (s *Server) Restart() error { return s.start() }
 
 // Stop stops the server and removes its directory.
 func (s *Server) Stop() error {

@@ -178,7 +178,7 @@ func postgresURL() (string, error) {
 	if url := cmp.Or(os.Getenv("JETGRAPH_BENCH_POSTGRES_URL"), os.Getenv("TEST_DATABASE_URL")); url != "" {
 		return url, nil
 	}
-	localPostgres.once.Do(func() { localPostgres.srv, localPostgres.err = pgtest.Start() })
+	localPostgres.once.Do(func() { localPostgres.srv, localPostgres.err = pgtest.StartCrashSafe() })
 	if localPostgres.err != nil {
 		return "", fmt.Errorf("no JETGRAPH_BENCH_POSTGRES_URL set and no local PostgreSQL to start: %w", localPostgres.err)
 	}
