@@ -26,7 +26,6 @@ type cacheCase struct {
 	handed  []reflect.Value
 	copies  []any // deep copies of handed, taken when handed out
 	nextID  int
-	ids     []string // ids of the messages of cur
 	reduces int
 }
 
