@@ -153,11 +153,20 @@ func (s *Store) fold(ctx context.Context, t *event.Thread, thread string) error 
 
 // view runs fn on the thread's current state.
 func (s *Store) view(ctx context.Context, thread string, fn func(t *event.Thread) error) error {
+	return s.viewAt(ctx, thread, true, fn)
+}
+
+// viewAt runs fn on the thread's state; with fresh it first catches up with
+// the log, without it the cached state serves (it is folded from the log
+// only if there is none).
+func (s *Store) viewAt(ctx context.Context, thread string, fresh bool, fn func(t *event.Thread) error) error {
 	c := s.acquire(thread)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := s.sync(ctx, c, thread); err != nil {
-		return err
+	if fresh || c.t == nil {
+		if err := s.sync(ctx, c, thread); err != nil {
+			return err
+		}
 	}
 	return fn(c.t)
 }
@@ -351,9 +360,11 @@ func (s *Store) List(ctx context.Context, p saver.ListParams) iter.Seq2[*saver.T
 		if p.Limit > 0 && len(hits) > p.Limit {
 			hits = hits[:p.Limit]
 		}
+		// The selection read each thread fresh; the tuples come from the
+		// same cache without asking the log again for every one.
 		for _, h := range hits {
 			var tu *saver.Tuple
-			err := s.view(ctx, h.thread, func(t *event.Thread) error {
+			err := s.viewAt(ctx, h.thread, false, func(t *event.Thread) error {
 				if t.Has(h.ref) { // gone if deleted since the selection
 					tu = t.Tuple(h.ref)
 				}
