@@ -44,7 +44,7 @@ func TestTailYieldsEachCommitAsItLands(t *testing.T) {
 
 func TestDeletePurgesAllButTheTombstone(t *testing.T) {
 	t.Parallel()
-	s, _, _ := setup(t)
+	s, _, _ := setupProjected(t)
 	ctx := t.Context()
 	chat(t, s, "doomed", 50, 100)
 	chat(t, s, "kept", 3, 10)

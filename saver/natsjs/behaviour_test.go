@@ -22,13 +22,13 @@ import (
 // cache and no projector of its own.
 func reader(t *testing.T, js jetstream.JetStream, cfg natsjs.Config) *natsjs.Saver {
 	t.Helper()
-	cfg.NoProjector = true
+	cfg.SnapshotBy = natsjs.ByOther
 	return open(t, js, cfg)
 }
 
 func TestReadsStayCorrectWithProjectorStopped(t *testing.T) {
 	t.Parallel()
-	s, js, cfg := setup(t)
+	s, js, cfg := setupProjected(t)
 	chat(t, s, "t", 20, 100)
 	if err := s.Projector().CatchUp(t.Context()); err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestReadsStayCorrectWithProjectorStopped(t *testing.T) {
 func TestRebuiltBucketHoldsIdenticalSnapshots(t *testing.T) {
 	t.Parallel()
 	_, js := setupServer(t)
-	cfg := isolated(1)
+	cfg := projected(1)
 	cfg.Projector.MinSnapshotBytes = 2 << 10
 	cfg.Projector.ChunkBytes = 1 << 10 // several chunks per snapshot
 	s := open(t, js, cfg)
@@ -112,7 +112,7 @@ func keys(m map[string][]byte) []string {
 func TestReplayToEverySequenceMatchesStateThen(t *testing.T) {
 	t.Parallel()
 	_, js := setupServer(t)
-	cfg := isolated(1)
+	cfg := projected(1)
 	cfg.Projector.MinSnapshotBytes = 512 // replays after a snapshot start from it
 	s := open(t, js, cfg)
 	ctx := t.Context()
@@ -240,7 +240,7 @@ func TestForkCostsTheSameFromAnyStep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a 5,000-step thread")
 	}
-	s, js, cfg := setup(t)
+	s, js, cfg := setupProjected(t)
 	cfgs := chat(t, s, "long", 5000, 16)
 	if err := s.Projector().CatchUp(t.Context()); err != nil {
 		t.Fatal(err)
@@ -272,7 +272,7 @@ func TestCorruptMessageDoesNotStopProjector(t *testing.T) {
 	t.Parallel()
 	_, js := setupServer(t)
 	var logs logBuffer
-	cfg := isolated(1)
+	cfg := projected(1)
 	cfg.Logger = logs.logger()
 	cfg.Projector.MinSnapshotBytes = 1
 	s := open(t, js, cfg)
@@ -312,7 +312,7 @@ func TestCorruptMessageDoesNotStopProjector(t *testing.T) {
 func TestProjectorResumesAfterRestartAndIgnoresRedelivery(t *testing.T) {
 	t.Parallel()
 	_, js := setupServer(t)
-	cfg := isolated(1)
+	cfg := projected(1)
 	cfg.Projector.MinSnapshotBytes = 512
 	s := open(t, js, cfg)
 	ctx := t.Context()
@@ -363,32 +363,72 @@ func (r *recording) PutWrites(ctx context.Context, cfg saver.Config, w []saver.W
 
 // Storage grows with what changed, not with the state (DESIGN.md invariant
 // 5): four times the turns take about four times the bytes, stream and
-// snapshots together.
+// snapshots together, whoever takes the snapshots.
 func TestStorageGrowsLinearlyWithTurns(t *testing.T) {
 	t.Parallel()
-	_, js := setupServer(t)
-	bytesFor := func(turns int) float64 {
-		cfg := isolated(1)
-		cfg.Projector.MinSnapshotBytes = 4 << 10 // snapshots happen at these sizes
-		s := open(t, js, cfg)
-		chat(t, s, "t", turns, 200)
-		if err := s.Projector().CatchUp(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		if _, at, _ := s.Snapshots().Load(t.Context(), "t"); at == 0 {
-			t.Fatal("no snapshot taken")
-		}
-		n, err := s.StorageBytes(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return float64(n)
+	for _, by := range []natsjs.SnapshotBy{natsjs.ByWriter, natsjs.ByProjector} {
+		t.Run(string(by), func(t *testing.T) {
+			t.Parallel()
+			_, js := setupServer(t)
+			bytesFor := func(turns int) float64 {
+				cfg := isolated(1)
+				cfg.SnapshotBy = by
+				cfg.Projector.MinSnapshotBytes = 4 << 10 // snapshots happen at these sizes
+				s := open(t, js, cfg)
+				chat(t, s, "t", turns, 200)
+				if p := s.Projector(); p != nil {
+					if err := p.CatchUp(t.Context()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, at, _ := s.Snapshots().Load(t.Context(), "t"); at == 0 {
+					t.Fatal("no snapshot taken")
+				}
+				n, err := s.StorageBytes(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return float64(n)
+			}
+			small, large := bytesFor(100), bytesFor(400)
+			slope := math.Log(large/small) / math.Log(4)
+			t.Logf("100 turns: %.0f bytes, 400 turns: %.0f bytes, log-log slope %.3f", small, large, slope)
+			if slope > 1.15 {
+				t.Fatalf("storage slope %.3f, want at most 1.15 (linear)", slope)
+			}
+		})
 	}
-	small, large := bytesFor(100), bytesFor(400)
-	slope := math.Log(large/small) / math.Log(4)
-	t.Logf("100 turns: %.0f bytes, 400 turns: %.0f bytes, log-log slope %.3f", small, large, slope)
-	if slope > 1.15 {
-		t.Fatalf("storage slope %.3f, want at most 1.15 (linear)", slope)
+}
+
+// With SnapshotBy ByWriter, no consumer runs: the writer snapshots the
+// threads it writes, and a cold reader starts from that snapshot and reads
+// the same checkpoints.
+func TestWriterSnapshotsWhatItWrites(t *testing.T) {
+	t.Parallel()
+	_, js := setupServer(t)
+	cfg := isolated(1)
+	cfg.Projector.MinSnapshotBytes = 1 << 10
+	s := open(t, js, cfg)
+	if s.Projector() != nil {
+		t.Fatal("a projector runs with SnapshotBy ByWriter")
+	}
+	chat(t, s, "t", 30, 100)
+	_, at, err := s.Snapshots().Load(t.Context(), "t")
+	if err != nil || at == 0 {
+		t.Fatalf("snapshot of t: at %d, %v", at, err)
+	}
+	r := reader(t, js, cfg)
+	sameTuples(t, history(t, r, "t"), history(t, s, "t"))
+}
+
+func TestUnknownSnapshotByIsInvalid(t *testing.T) {
+	t.Parallel()
+	_, js := setupServer(t)
+	cfg := isolated(1)
+	cfg.SnapshotBy = "nobody"
+	_, err := natsjs.New(t.Context(), js, cfg)
+	if !errors.Is(err, saver.ErrInvalid) {
+		t.Fatalf("err = %v, want ErrInvalid", err)
 	}
 }
 
@@ -398,7 +438,7 @@ func TestStorageGrowsLinearlyWithTurns(t *testing.T) {
 func TestProjectorsShareTheWork(t *testing.T) {
 	t.Parallel()
 	srv, js := setupServer(t)
-	cfg := isolated(1)
+	cfg := projected(1)
 	cfg.Projector.MinSnapshotBytes = 1024
 	a := open(t, js, cfg)
 	b := open(t, connect(t, srv), cfg)

@@ -1,10 +1,12 @@
 package natsjs
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/projector"
+	"github.com/jetgraph/jetgraph/saver"
 )
 
 // Config configures a Saver. The zero value is usable.
@@ -12,16 +14,45 @@ type Config struct {
 	// Log configures the event stream. Defaults to eventlog's defaults
 	// (stream JETGRAPH, subjects jetgraph.thread.>, file storage, 1 replica).
 	Log eventlog.Config
-	// Projector configures the snapshot bucket and its projector. Defaults
-	// to projector's defaults; Replicas follows Log.Replicas.
+	// Projector configures the snapshot bucket, the snapshot policy
+	// (MinSnapshotBytes) and, with SnapshotBy ByProjector, the projector.
+	// Defaults to projector's defaults; Replicas follows Log.Replicas.
 	Projector projector.Config
-	// NoProjector leaves the projector to another process: this saver only
-	// reads the snapshots. Defaults to false: New starts a projector.
-	NoProjector bool
+	// SnapshotBy says who writes the snapshot bucket. Defaults to ByWriter.
+	SnapshotBy SnapshotBy
 	// MaxThreads bounds how many folded threads the saver keeps in memory.
 	// Defaults to 4096.
 	MaxThreads int
 	// Logger receives reports of corrupt events and unreadable snapshots.
 	// Defaults to slog.Default().
 	Logger *slog.Logger
+}
+
+// SnapshotBy names who keeps a saver's snapshot bucket up to date. Reads
+// never depend on it: they start from the newest snapshot and fold the
+// events after it, so any choice gives the same checkpoints.
+type SnapshotBy string
+
+// Who writes snapshots.
+const (
+	// ByWriter: the saver snapshots each thread it writes, from the state it
+	// has already folded, when the snapshot policy says one is due. Nothing
+	// else reads the stream. The default.
+	ByWriter SnapshotBy = "writer"
+	// ByProjector: the saver runs a projector.Projector in its process, a
+	// durable consumer that folds every event of the stream, whoever wrote
+	// it, and snapshots for all threads. Projectors in several processes
+	// share the work.
+	ByProjector SnapshotBy = "projector"
+	// ByOther: the saver only reads snapshots; a projector in another
+	// process (or other writers) keeps them.
+	ByOther SnapshotBy = "other"
+)
+
+func (b SnapshotBy) check() error {
+	switch b {
+	case ByWriter, ByProjector, ByOther:
+		return nil
+	}
+	return saver.Invalid("natsjs.Config.SnapshotBy", fmt.Sprintf("%q: want %q, %q or %q", string(b), ByWriter, ByProjector, ByOther))
 }

@@ -32,6 +32,13 @@ func isolated(replicas int) natsjs.Config {
 	}
 }
 
+// projected is isolated with a projector running in the saver.
+func projected(replicas int) natsjs.Config {
+	cfg := isolated(replicas)
+	cfg.SnapshotBy = natsjs.ByProjector
+	return cfg
+}
+
 // open returns a saver on js with cfg, closed when the test ends.
 func open(t *testing.T, js jetstream.JetStream, cfg natsjs.Config) *natsjs.Saver {
 	t.Helper()
@@ -57,6 +64,14 @@ func setup(t *testing.T) (*natsjs.Saver, jetstream.JetStream, natsjs.Config) {
 	return open(t, js, cfg), js, cfg
 }
 
+// setupProjected returns a saver running a projector, on its own server.
+func setupProjected(t *testing.T) (*natsjs.Saver, jetstream.JetStream, natsjs.Config) {
+	t.Helper()
+	_, js := natstest.Server(t)
+	cfg := projected(1)
+	return open(t, js, cfg), js, cfg
+}
+
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	_, js := natstest.Server(t)
@@ -69,5 +84,5 @@ func TestConformanceReplicated(t *testing.T) {
 		t.Skip("starts a 3-node cluster")
 	}
 	_, js := natstest.Cluster(t)
-	savertest.Run(t, func(t *testing.T) saver.Saver { return open(t, js, isolated(3)) })
+	savertest.Run(t, func(t *testing.T) saver.Saver { return open(t, js, projected(3)) })
 }

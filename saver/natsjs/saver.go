@@ -35,9 +35,15 @@ var (
 )
 
 // New creates (or updates) the stream and the snapshot bucket, starts the
-// projector unless cfg.NoProjector, and returns the saver. js belongs to
-// the caller and must outlive the saver.
+// projector if cfg.SnapshotBy is ByProjector, and returns the saver. js
+// belongs to the caller and must outlive the saver.
 func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error) {
+	if cfg.SnapshotBy == "" {
+		cfg.SnapshotBy = ByWriter
+	}
+	if err := cfg.SnapshotBy.check(); err != nil {
+		return nil, err
+	}
 	l, err := eventlog.New(ctx, js, cfg.Log)
 	if err != nil {
 		return nil, err
@@ -49,31 +55,44 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error
 		cfg.Projector.Logger = cfg.Logger
 	}
 	s := &Saver{log: l, cfg: cfg}
-	if cfg.NoProjector {
-		s.snaps, err = projector.OpenSnapshots(ctx, l, cfg.Projector)
-	} else {
+	if cfg.SnapshotBy == ByProjector {
 		s.proj, err = projector.New(ctx, l, cfg.Projector)
 		if err == nil {
 			s.snaps = s.proj.Snapshots()
 			err = s.proj.Start(ctx)
 		}
+	} else {
+		s.snaps, err = projector.OpenSnapshots(ctx, l, cfg.Projector)
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.Store = eventstore.New(&snapshotLog{Log: l, snaps: s.snaps, saver: s}, eventstore.Options{
-		MaxThreads: cfg.MaxThreads,
-		Logger:     cfg.Logger,
+	var log eventstore.Log = &snapshotLog{Log: l, snaps: s.snaps, saver: s}
+	if cfg.SnapshotBy == ByWriter {
+		log = &writerSnapshotLog{log.(*snapshotLog)}
+	}
+	s.Store = eventstore.New(log, eventstore.Options{
+		MaxThreads:       cfg.MaxThreads,
+		MinSnapshotBytes: cfg.Projector.MinSnapshotBytes,
+		Logger:           cfg.Logger,
 	})
 	return s, nil
 }
 
-// snapshotLog is the event log with the projector's snapshots as the
-// starting point of cold reads.
+// snapshotLog is the event log with the snapshot bucket as the starting
+// point of cold reads.
 type snapshotLog struct {
 	*eventlog.Log
 	snaps *projector.Snapshots
 	saver *Saver
+}
+
+// writerSnapshotLog also has the store write snapshots (ByWriter).
+type writerSnapshotLog struct{ *snapshotLog }
+
+// SaveSnapshot implements eventstore.SnapshotSaver.
+func (l *writerSnapshotLog) SaveSnapshot(ctx context.Context, thread string, seq uint64, snapshot []byte) error {
+	return l.snaps.Save(ctx, thread, seq, snapshot)
 }
 
 // LoadSnapshot implements eventstore.SnapshotLoader. A snapshot that cannot
@@ -93,8 +112,8 @@ func (l *snapshotLog) LoadSnapshot(ctx context.Context, thread string) ([]byte, 
 // EventLog returns the thread event log.
 func (s *Saver) EventLog() *eventlog.Log { return s.log }
 
-// Projector returns the projector this saver runs; nil with
-// Config.NoProjector.
+// Projector returns the projector this saver runs; nil unless
+// Config.SnapshotBy is ByProjector.
 func (s *Saver) Projector() *projector.Projector { return s.proj }
 
 // Snapshots returns the snapshot bucket.

@@ -33,10 +33,12 @@ type backend struct {
 // openers holds one case per saver.
 var openers = map[string]func(ctx context.Context, dir string) (*backend, error){
 	"memory": openMemory,
+	// natsjs as it comes: the writer snapshots the threads it writes.
 	"natsjs": openNATS,
-	// natsjs without its in-process projector (another process would run
-	// it): shows what the projector costs the writer on a shared machine.
-	"natsjs-noprojector": openNATSWithoutProjector,
+	// natsjs running a projector in process, a consumer that folds every
+	// event of the stream: shows what the projector costs on a shared
+	// machine.
+	"natsjs-projector": openNATSWithProjector,
 	"sqlite":             openSQLite,
 	"postgres":           openPostgres,
 }
@@ -127,27 +129,29 @@ func openMemory(context.Context, string) (*backend, error) {
 	return newBackend(memorySaver{memory.New()}, func(context.Context) error { return nil }), nil
 }
 
-// natsSaver reports stream and snapshot bytes once the projector has
-// caught up, so that the snapshots it owes are counted.
+// natsSaver reports stream and snapshot bytes once its projector, if it
+// runs one, has caught up, so that the snapshots it owes are counted.
 type natsSaver struct{ *natsjs.Saver }
 
 func (n natsSaver) StorageBytes(ctx context.Context) (uint64, error) {
-	if err := n.Projector().CatchUp(ctx); err != nil {
-		return 0, err
+	if p := n.Projector(); p != nil {
+		if err := p.CatchUp(ctx); err != nil {
+			return 0, err
+		}
 	}
 	return n.Saver.StorageBytes(ctx)
 }
 
-func openNATSWithoutProjector(ctx context.Context, dir string) (*backend, error) {
-	s, closeFn, err := natsjs.OpenEmbedded(ctx, filepath.Join(dir, "nats"), natsjs.Config{NoProjector: true})
-	if err != nil {
-		return nil, err
-	}
-	return newBackend(s, closeFn), nil
+func openNATS(ctx context.Context, dir string) (*backend, error) {
+	return openNATSWith(ctx, dir, natsjs.Config{})
 }
 
-func openNATS(ctx context.Context, dir string) (*backend, error) {
-	s, closeFn, err := natsjs.OpenEmbedded(ctx, filepath.Join(dir, "nats"), natsjs.Config{})
+func openNATSWithProjector(ctx context.Context, dir string) (*backend, error) {
+	return openNATSWith(ctx, dir, natsjs.Config{SnapshotBy: natsjs.ByProjector})
+}
+
+func openNATSWith(ctx context.Context, dir string, cfg natsjs.Config) (*backend, error) {
+	s, closeFn, err := natsjs.OpenEmbedded(ctx, filepath.Join(dir, "nats"), cfg)
 	if err != nil {
 		return nil, err
 	}
