@@ -39,8 +39,8 @@ var openers = map[string]func(ctx context.Context, dir string) (*backend, error)
 	// event of the stream: shows what the projector costs on a shared
 	// machine.
 	"natsjs-projector": openNATSWithProjector,
-	"sqlite":             openSQLite,
-	"postgres":           openPostgres,
+	"sqlite":           openSQLite,
+	"postgres":         openPostgres,
 }
 
 func saverNames() []string {
