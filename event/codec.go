@@ -34,16 +34,17 @@ func (e *DecodeError) Error() string {
 func (e *DecodeError) Unwrap() []error { return []error{e.Err, saver.ErrCorrupt} }
 
 // Encode encodes a batch of records as one event payload. The encoding is
-// deterministic: map keys are sorted.
+// deterministic: map keys are sorted. It is written by hand (see encoder),
+// with the bytes marshal's reflection encoder would write.
 func Encode(recs []Record) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := msgpack.NewEncoder(&buf)
-	enc.SetSortMapKeys(true)
-	enc.UseCompactInts(false) // ints keep their signedness: int64 reads back as int64
-	if err := enc.Encode(recs); err != nil {
+	e := getEncoder()
+	defer putEncoder(e)
+	e.records(recs)
+	b, err := e.bytes()
+	if err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // Decode decodes an event payload and checks every record's kind, version
@@ -87,6 +88,9 @@ func unmarshal(data []byte, v any) error {
 	return nil
 }
 
+// marshal encodes v by reflection, in the format of the stored records:
+// sorted map keys, ints that keep their width. Encode and Snapshot write
+// the same bytes by hand.
 func marshal(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)

@@ -22,11 +22,27 @@ type snapshot struct {
 func (t *Thread) Snapshot() ([]byte, error) {
 	s := snapshot{Thread: t.ID, Seq: t.Seq, V: SchemaVersion, State: *t.seed()}
 	s.State.Origin = t.Origin
-	b, err := marshal(s)
+	e := getEncoder()
+	defer putEncoder(e)
+	e.snapshot(&s)
+	b, err := e.bytes()
 	if err != nil {
 		return nil, fmt.Errorf("encode snapshot of thread %q: %w", t.ID, err)
 	}
 	return b, nil
+}
+
+// snapshot writes s as marshal would.
+func (e *encoder) snapshot(s *snapshot) {
+	e.mapLen(4)
+	e.str("thread")
+	e.str(s.Thread)
+	e.str("seq")
+	e.uint64(s.Seq)
+	e.str("v")
+	e.int(s.V)
+	e.str("state")
+	e.seed(&s.State)
 }
 
 // Restore decodes a snapshot made by Snapshot.
