@@ -221,6 +221,16 @@ func metadataRecord(md saver.Metadata) (MetadataRecord, error) {
 	return rec, nil
 }
 
+// checkLatest refuses, with a *saver.StaleError, a put whose parent is not
+// the latest checkpoint of its namespace (PutOp.IfLatest).
+func (t *Thread) checkLatest(cfg saver.Config) error {
+	latest, _ := t.Latest(cfg.CheckpointNS)
+	if latest.ID != cfg.CheckpointID {
+		return &saver.StaleError{ThreadID: t.ID, CheckpointNS: cfg.CheckpointNS, Expected: cfg.CheckpointID, Latest: latest.ID}
+	}
+	return nil
+}
+
 // PlanCommit plans a saver.Committer.Commit. Each op is planned against the
 // state the ops before it leave, so they are applied to t as they are
 // planned, provisionally at t.Seq: the caller must apply the returned
@@ -237,6 +247,11 @@ func (t *Thread) PlanCommit(ops []saver.Op) ([]Record, []saver.Config, error) {
 		case op.Put != nil && op.Writes == nil:
 			if op.Put.Config.ThreadID != t.ID {
 				return nil, nil, saver.Invalid(fmt.Sprintf("op %d thread id", i), "differs from the first op's")
+			}
+			if op.Put.IfLatest {
+				if err := t.checkLatest(op.Put.Config); err != nil {
+					return nil, nil, fmt.Errorf("op %d: %w", i, err)
+				}
 			}
 			var out saver.Config
 			r, out, err = t.PlanPut(op.Put.Config, op.Put.Checkpoint, op.Put.Metadata, op.Put.NewVersions)

@@ -12,6 +12,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: another writer changed the thread first; nothing was written.
 	ErrConflict = errors.New("conflict")
+	// ErrStale: a write made on condition that a checkpoint was still the
+	// latest (PutOp.IfLatest) found that it no longer was; nothing was
+	// written. Errors that match it also match ErrConflict.
+	ErrStale = errors.New("no longer the latest checkpoint")
 	// ErrDeleted: the write builds on a thread that was deleted.
 	ErrDeleted = errors.New("thread deleted")
 	// ErrInvalid: the arguments are malformed (empty thread id, ...).
@@ -62,6 +66,24 @@ func (e *ConflictError) Error() string {
 
 // Unwrap returns ErrConflict.
 func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// StaleError says which checkpoint a conditional write expected to be the
+// latest of its namespace, and which was. It unwraps to ErrStale and
+// ErrConflict.
+type StaleError struct {
+	ThreadID     string
+	CheckpointNS string
+	// Expected is the checkpoint the write built on ("" for none); Latest is
+	// the namespace's latest checkpoint ("" for none).
+	Expected, Latest string
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("thread %q namespace %q: expected latest checkpoint %q, found %q: %v", e.ThreadID, e.CheckpointNS, e.Expected, e.Latest, ErrStale)
+}
+
+// Unwrap returns ErrStale and ErrConflict.
+func (e *StaleError) Unwrap() []error { return []error{ErrStale, ErrConflict} }
 
 // InvalidError names the argument that is malformed. It unwraps to ErrInvalid.
 type InvalidError struct {

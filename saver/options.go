@@ -56,12 +56,18 @@ type Op struct {
 	Writes *WritesOp
 }
 
-// PutOp is the arguments of Saver.Put.
+// PutOp is the arguments of Saver.Put, and a condition.
 type PutOp struct {
 	Config      Config
 	Checkpoint  Checkpoint
 	Metadata    Metadata
 	NewVersions map[string]uint64
+	// IfLatest stores the checkpoint only if its parent (Config.CheckpointID,
+	// or no checkpoint at all when empty) is, when the op applies, the latest
+	// checkpoint of its namespace. Otherwise Commit stores nothing and fails
+	// with an error matching ErrStale. A caller that read the latest
+	// checkpoint with CachedGetter builds on it with this condition.
+	IfLatest bool
 }
 
 // WritesOp is the arguments of Saver.PutWrites.
@@ -69,6 +75,17 @@ type WritesOp struct {
 	Config Config
 	Writes []Write
 	TaskID string
+}
+
+// CachedGetter is implemented by savers that keep threads in memory and can
+// answer GetTuple from that cache without a round trip to the store. Another
+// process may have moved the thread on since the cache last saw the store,
+// so the answer may be stale: build on it only with a Commit whose PutOp has
+// IfLatest, and read again with GetTuple when that fails with ErrStale.
+type CachedGetter interface {
+	// GetTupleCached is GetTuple answered from the cache when it holds the
+	// thread and the checkpoint cfg names, and from the store otherwise.
+	GetTupleCached(ctx context.Context, cfg Config) (*Tuple, error)
 }
 
 // Committer is implemented by savers that store several operations on one

@@ -49,13 +49,14 @@ type cached struct {
 }
 
 var (
-	_ saver.Saver      = (*Store)(nil)
-	_ saver.Copier     = (*Store)(nil)
-	_ saver.Forker     = (*Store)(nil)
-	_ saver.Pruner     = (*Store)(nil)
-	_ saver.RunDeleter = (*Store)(nil)
-	_ saver.Locator    = (*Store)(nil)
-	_ saver.Committer  = (*Store)(nil)
+	_ saver.Saver        = (*Store)(nil)
+	_ saver.Copier       = (*Store)(nil)
+	_ saver.Forker       = (*Store)(nil)
+	_ saver.Pruner       = (*Store)(nil)
+	_ saver.RunDeleter   = (*Store)(nil)
+	_ saver.Locator      = (*Store)(nil)
+	_ saver.Committer    = (*Store)(nil)
+	_ saver.CachedGetter = (*Store)(nil)
 )
 
 // New returns a Store over log.
@@ -269,6 +270,25 @@ func (s *Store) GetTuple(ctx context.Context, cfg saver.Config) (*saver.Tuple, e
 		tu, err = t.Get(cfg)
 		return err
 	})
+	return tu, err
+}
+
+// GetTupleCached implements saver.CachedGetter: a thread the store has
+// cached answers without a read of the log, unless the checkpoint is not
+// there (the cache may be behind).
+func (s *Store) GetTupleCached(ctx context.Context, cfg saver.Config) (*saver.Tuple, error) {
+	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
+		return nil, err
+	}
+	var tu *saver.Tuple
+	err := s.viewAt(ctx, cfg.ThreadID, false, func(t *event.Thread) error {
+		var err error
+		tu, err = t.Get(cfg)
+		return err
+	})
+	if errors.Is(err, saver.ErrNotFound) {
+		return s.GetTuple(ctx, cfg)
+	}
 	return tu, err
 }
 

@@ -267,3 +267,35 @@ func TestStaleCacheNeverGivesAWrongError(t *testing.T) {
 		t.Fatalf("writes to a checkpoint another store made: %v", err)
 	}
 }
+
+// A cached read may miss what another process wrote; a commit built on it
+// with IfLatest is refused with ErrStale and stores nothing, and a fresh
+// read then sees the other write.
+func TestCommitIfLatestRefusesWhatACachedReadMissed(t *testing.T) {
+	t.Parallel()
+	l, a, b := setup(t)
+	first, err := put(t, a, saver.Config{ThreadID: "t"}, saver.SourceInput, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := put(t, b, first, saver.SourceLoop, "2"); err != nil { // another process
+		t.Fatal(err)
+	}
+	stale, err := a.GetTupleCached(t.Context(), saver.Config{ThreadID: "t"})
+	if err != nil || stale.Config != first {
+		t.Fatalf("cached read: %v, %v; want the first checkpoint, which a last saw", stale, err)
+	}
+	before, _ := l.LastSeq(t.Context(), "t")
+	cp := saver.Checkpoint{ID: saver.NewCheckpointID(first.CheckpointID), ChannelValues: map[string][]byte{"v": []byte("3")}, ChannelVersions: map[string]uint64{"v": 2}}
+	_, err = a.Commit(t.Context(), []saver.Op{{Put: &saver.PutOp{Config: first, Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceInput}, NewVersions: map[string]uint64{"v": 2}, IfLatest: true}}})
+	if !errors.Is(err, saver.ErrStale) {
+		t.Fatalf("commit on a stale read: %v, want ErrStale", err)
+	}
+	if after, _ := l.LastSeq(t.Context(), "t"); after != before {
+		t.Fatalf("a refused commit appended: last sequence %d, was %d", after, before)
+	}
+	fresh, err := a.GetTuple(t.Context(), saver.Config{ThreadID: "t"})
+	if err != nil || string(fresh.Checkpoint.ChannelValues["v"]) != "2" {
+		t.Fatalf("fresh read: %v, %v; want the other process's checkpoint", fresh, err)
+	}
+}

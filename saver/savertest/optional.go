@@ -196,6 +196,45 @@ var optionalCases = []testCase{
 		// and the saver goes on normally afterwards
 		b.put(step.ID, meta(saver.SourceLoop, 1), map[string]string{"a": "after"})
 	}},
+	{"CommitIfLatestRefusesAParentThatIsNoLongerLatest", func(t *testing.T, s saver.Saver, _ string) {
+		c := as[saver.Committer](t, s, "saver.Committer")
+		b := on(t, s, "latest", "")
+		put := func(parent string, md saver.Metadata) (saver.Checkpoint, error) {
+			cp := newCheckpoint(parent, map[string]string{"a": parent}, 2)
+			_, err := c.Commit(ctx(t), []saver.Op{{Put: &saver.PutOp{Config: b.cfg(parent), Checkpoint: cp, Metadata: md, NewVersions: map[string]uint64{"a": 2}, IfLatest: true}}})
+			return cp, err
+		}
+		first, err := put("", meta(saver.SourceInput, -1)) // nothing yet: "" is the latest
+		must(t, err)
+		_, err = put("", meta(saver.SourceInput, -1))
+		wantErr(t, err, saver.ErrStale, "IfLatest on no checkpoint when the thread has one")
+		wantErr(t, err, saver.ErrConflict, "IfLatest on no checkpoint when the thread has one")
+		update := b.put(first.ID, meta(saver.SourceUpdate, 0), map[string]string{"a": "edited"})
+		_, err = put(first.ID, meta(saver.SourceLoop, 0)) // an update branch moved the head
+		wantErr(t, err, saver.ErrStale, "IfLatest on a checkpoint an update superseded")
+		if got := b.get(""); got.Checkpoint.ID != update.CheckpointID {
+			t.Fatalf("latest is %s after a refused commit, want %s", got.Checkpoint.ID, update.CheckpointID)
+		}
+		_, err = put(update.CheckpointID, meta(saver.SourceLoop, 1))
+		must(t, err)
+	}},
+	{"GetTupleCachedAnswersAsGetTuple", func(t *testing.T, s saver.Saver, _ string) {
+		g := as[saver.CachedGetter](t, s, "saver.CachedGetter")
+		_, err := g.GetTupleCached(ctx(t), saver.Config{ThreadID: "cached"})
+		wantErr(t, err, saver.ErrNotFound, "cached read of an empty thread")
+		cfgs := history(t, s, "cached", "")
+		for _, cfg := range append(cfgs, saver.Config{ThreadID: "cached"}) {
+			want, err := s.GetTuple(ctx(t), cfg)
+			must(t, err)
+			got, err := g.GetTupleCached(ctx(t), cfg)
+			must(t, err)
+			wantTuple(t, got, want)
+		}
+		_, err = g.GetTupleCached(ctx(t), saver.Config{ThreadID: "cached", CheckpointID: saver.NewCheckpointID("")})
+		wantErr(t, err, saver.ErrNotFound, "cached read of an unknown checkpoint")
+		_, err = g.GetTupleCached(ctx(t), saver.Config{})
+		wantErr(t, err, saver.ErrInvalid, "cached read without a thread id")
+	}},
 	{"LocateFindsTheThreadOfACheckpoint", func(t *testing.T, s saver.Saver, _ string) {
 		l := as[saver.Locator](t, s, "saver.Locator")
 		history(t, s, "one", "")
