@@ -71,6 +71,7 @@ type Graph[S any] struct {
 	joinChans map[string]joinSpec
 	saver     saver.Saver
 	committer saver.Committer
+	cached    saver.CachedGetter // set only with committer: see run.optimistic
 	limit     int
 	durable   Durability      // the default durability
 	before    map[string]bool // static interrupts
@@ -126,6 +127,9 @@ func (g *StateGraph[S]) Compile(opts ...Option) (*Graph[S], error) {
 		c.after[n] = true
 	}
 	c.committer, _ = o.saver.(saver.Committer)
+	if c.committer != nil {
+		c.cached, _ = o.saver.(saver.CachedGetter)
+	}
 	isNode := func(n string) bool { return g.nodes[n] != nil }
 	checkFrom := func(what, from string) bool {
 		if from == START || isNode(from) {

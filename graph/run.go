@@ -24,6 +24,13 @@ type run struct {
 	resumed bool                // no new input: static interrupts before the first step are skipped
 	resumes map[string][][]byte // ResumeWith: the resume values of the tasks it answers
 	outcome *Outcome            // filled when the run stops on an interrupt
+
+	// optimistic: the run read the latest checkpoint from the saver's cache
+	// (saver.CachedGetter), and its first commit, made before any node runs,
+	// stores the input only if that checkpoint is still the latest
+	// (saver.PutOp.IfLatest). If it is not, the run starts over from a
+	// fresh read. This saves the read's round trip to the store.
+	optimistic bool
 }
 
 // Invoke runs the graph with input on the thread cfg names and returns the
@@ -84,12 +91,21 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 			return zero, fmt.Errorf("graph %q: %w", c.name, err)
 		}
 	}
-	r := &run{
-		thread: cfg.ThreadID, runID: uuid.Must(uuid.NewV7()).String(),
-		k:       &committer{s: c.saver, c: c.committer, mode: cl.durability},
-		resumed: input == nil, outcome: cl.outcome,
+	newRun := func(optimistic bool) *run {
+		return &run{
+			thread: cfg.ThreadID, runID: uuid.Must(uuid.NewV7()).String(),
+			k:       &committer{s: c.saver, c: c.committer, mode: cl.durability},
+			resumed: input == nil, outcome: cl.outcome, optimistic: optimistic,
+		}
 	}
+	// Only a sync run stores its input before any node runs, so only it may
+	// start from a read that its first commit confirms.
+	r := newRun(c.cached != nil && input != nil && cfg.CheckpointID == "" && cl.durability == DurabilitySync)
 	out, err := c.start(ctx, r, input, cfg, resume, emit)
+	if r.optimistic && errors.Is(err, saver.ErrStale) {
+		r = newRun(false) // another process moved the thread on: read it
+		out, err = c.start(ctx, r, input, cfg, resume, emit)
+	}
 	if ferr := r.k.finish(ctx); ferr != nil {
 		if err != nil && errors.Is(err, ferr) {
 			return zero, err // the run already stopped on it
@@ -103,7 +119,7 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 // resume value, and runs the loop.
 func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resume *any, emit func(*point, []*task) bool) (S, error) {
 	var zero S
-	cur, replay, isHead, err := c.load(ctx, cfg)
+	cur, replay, isHead, err := c.load(ctx, cfg, r.optimistic)
 	if err != nil {
 		return zero, err
 	}
@@ -140,7 +156,9 @@ func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resu
 			return zero, fmt.Errorf("thread %q: input: %w", r.thread, err)
 		}
 		in.write(START, packet, false, cur.nextVersion())
-		r.k.later(in.put(r.thread))
+		op := in.put(r.thread)
+		op.Put.IfLatest = r.optimistic
+		r.k.later(op)
 		cur = in
 	} else {
 		if cur.id == "" {
@@ -172,12 +190,17 @@ func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resu
 }
 
 // load reads the checkpoint a run starts from: the one cfg names (replay),
-// forked in from another thread if need be, or the thread's latest.
-func (c *Graph[S]) load(ctx context.Context, cfg Config) (cur *point, replay, isHead bool, err error) {
+// forked in from another thread if need be, or the thread's latest, from
+// the saver's cache if cached.
+func (c *Graph[S]) load(ctx context.Context, cfg Config, cached bool) (cur *point, replay, isHead bool, err error) {
 	if c.saver == nil {
 		return emptyPoint(""), false, true, nil
 	}
-	tu, err := c.saver.GetTuple(ctx, cfg)
+	get := c.saver.GetTuple
+	if cached && cfg.CheckpointID == "" {
+		get = c.cached.GetTupleCached
+	}
+	tu, err := get(ctx, cfg)
 	if cfg.CheckpointID == "" {
 		if errors.Is(err, saver.ErrNotFound) {
 			return emptyPoint(threadKey(cfg.ThreadID, cfg.CheckpointNS)), false, true, nil

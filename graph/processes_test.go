@@ -1,0 +1,113 @@
+package graph_test
+
+import (
+	"context"
+	"iter"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jetgraph/jetgraph/event"
+	"github.com/jetgraph/jetgraph/graph"
+	"github.com/jetgraph/jetgraph/message"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
+	"github.com/jetgraph/jetgraph/saver/memory"
+)
+
+// sharedLog is one event log that several stores (processes) use. It
+// counts the reads that ask the log for a thread's newest sequence.
+type sharedLog struct {
+	*memory.Log
+	lastSeqs atomic.Int64
+}
+
+func (l *sharedLog) LastSeq(ctx context.Context, thread string) (uint64, error) {
+	l.lastSeqs.Add(1)
+	return l.Log.LastSeq(ctx, thread)
+}
+
+func (l *sharedLog) Read(ctx context.Context, thread string, after uint64) iter.Seq2[event.Event, error] {
+	return l.Log.Read(ctx, thread, after)
+}
+
+// process compiles the chat graph over its own store on log, as another
+// process would.
+func process(t *testing.T, log eventstore.Log) *graph.Graph[ChatState] {
+	t.Helper()
+	chain, err := chatGraph().Compile(graph.WithCheckpointer(eventstore.New(log, eventstore.Options{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return chain
+}
+
+// humanTurns lists what the human said.
+func humanTurns(s ChatState) []string {
+	var out []string
+	for _, m := range s.Messages {
+		if m.Role == message.RoleHuman {
+			out = append(out, m.Content)
+		}
+	}
+	return out
+}
+
+// A process answers an invoke from the thread as it last saw it, without
+// asking the log; when another process moved the thread on meanwhile, its
+// first commit is refused and it starts over from the log, so no turn is
+// lost and no branch is made.
+func TestInvokeBuildsOnTurnsAnotherProcessAdded(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	log := &sharedLog{Log: memory.NewLog()}
+	a, b := process(t, log), process(t, log)
+	cfg := graph.Config{ThreadID: "t"}
+	for i, turn := range []struct {
+		on   *graph.Graph[ChatState]
+		text string
+	}{{a, "one"}, {a, "two"}, {b, "three"}, {a, "four"}, {b, "five"}, {b, "six"}} {
+		out, err := turn.on.Invoke(ctx, human(turn.text), cfg)
+		if err != nil {
+			t.Fatalf("turn %d: %v", i, err)
+		}
+		if want := []string{"one", "two", "three", "four", "five", "six"}[:i+1]; !slices.Equal(humanTurns(out), want) {
+			t.Fatalf("turn %d: conversation %q, want %q", i, humanTurns(out), want)
+		}
+	}
+	// One line of history: every checkpoint's parent is the one before it.
+	var prev string
+	for snap, err := range a.GetStateHistory(ctx, cfg) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev != "" && snap.Config.CheckpointID == "" {
+			t.Fatal("empty checkpoint id in history")
+		}
+		if prev != "" && prev != snap.Config.CheckpointID {
+			t.Fatalf("history branches: %s follows %s", prev, snap.Config.CheckpointID)
+		}
+		prev = ""
+		if snap.ParentConfig != nil {
+			prev = snap.ParentConfig.CheckpointID
+		}
+	}
+}
+
+// On a thread only this process writes, an invoke asks the log nothing
+// before it appends.
+func TestInvokeOnACachedThreadDoesNotReadTheLog(t *testing.T) {
+	t.Parallel()
+	log := &sharedLog{Log: memory.NewLog()}
+	a := process(t, log)
+	cfg := graph.Config{ThreadID: "t"}
+	if _, err := a.Invoke(t.Context(), human("one"), cfg); err != nil {
+		t.Fatal(err)
+	}
+	before := log.lastSeqs.Load()
+	if _, err := a.Invoke(t.Context(), human("two"), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if n := log.lastSeqs.Load() - before; n != 0 {
+		t.Fatalf("a cached invoke read the log's last sequence %d times, want 0", n)
+	}
+}
