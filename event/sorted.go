@@ -9,7 +9,10 @@ import (
 
 // msgpack sorts the keys of map[string]string and map[string]any when asked,
 // but not of other map types; these types encode their keys in order so
-// that an event or snapshot encodes to the same bytes every time.
+// that an event or snapshot encodes to the same bytes every time. Encode and
+// Thread.Snapshot write these maps by hand (see encoder) in the same order;
+// the methods keep the reflection encoder, which the tests hold them to,
+// deterministic.
 
 // Versions maps a channel to its version.
 type Versions map[string]uint64
