@@ -61,6 +61,9 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 			continue
 		}
 		d := delta(ch, parentValues[ch], v)
+		if d.Op == OpAppend {
+			d.full = v[:len(v):len(v)]
+		}
 		d.Data = owned(d.Data)
 		rec.Values = append(rec.Values, d)
 	}

@@ -48,6 +48,12 @@ type ChannelDelta struct {
 	Channel string `msgpack:"c"`
 	Op      Op     `msgpack:"o"`
 	Data    []byte `msgpack:"d,omitempty"`
+
+	// full is, in a planned append, the whole value in the memory the
+	// caller gave it in (saver.Saver.Put may keep it): applying the record
+	// then needs no copy, and the next put that extends the same memory is
+	// recognized without comparing bytes. It is not stored.
+	full []byte
 }
 
 // MetadataRecord is saver.Metadata as stored.

@@ -177,7 +177,11 @@ func (t *Thread) putCheckpoint(seq uint64, rec CheckpointRecord) *entry {
 		case OpSet:
 			values[d.Channel] = setValue(d.Data)
 		case OpAppend:
-			values[d.Channel] = appendValue(values[d.Channel], d.Data)
+			v := appendValue(values[d.Channel], d.Data)
+			if d.full != nil && len(d.full) == v.size {
+				v.full = d.full
+			}
+			values[d.Channel] = v
 		case OpClear:
 			delete(values, d.Channel)
 		}

@@ -1,6 +1,9 @@
 package event
 
-import "bytes"
+import (
+	"bytes"
+	"unsafe"
+)
 
 // value is a channel's value as a persistent list of chunks: an append adds
 // a node that points at the parent's value, so a step that appends one
@@ -73,8 +76,18 @@ const minAppend = 64
 
 // delta returns how to store next given the parent's value.
 func delta(channel string, parent *value, next []byte) ChannelDelta {
-	if parent != nil && parent.size >= minAppend && parent.size <= len(next) && bytes.Equal(next[:parent.size], parent.bytes()) {
+	if parent != nil && parent.size >= minAppend && parent.size <= len(next) && extends(next, parent.bytes()) {
 		return ChannelDelta{Channel: channel, Op: OpAppend, Data: next[parent.size:]}
 	}
 	return ChannelDelta{Channel: channel, Op: OpSet, Data: next}
+}
+
+// extends reports whether next begins with prev. When next extends the very
+// memory prev is (a caller appending to the value it put before, which the
+// thread kept), that is known without comparing: stored values never change.
+func extends(next, prev []byte) bool {
+	if unsafe.SliceData(next) == unsafe.SliceData(prev) {
+		return true
+	}
+	return bytes.Equal(next[:len(prev)], prev)
 }

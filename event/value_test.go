@@ -3,6 +3,9 @@ package event
 import (
 	"bytes"
 	"testing"
+	"unsafe"
+
+	"github.com/jetgraph/jetgraph/saver"
 )
 
 func TestSiblingAppendsNeverOverwriteEachOther(t *testing.T) {
@@ -51,5 +54,41 @@ func TestALongChainSharesOneGrowingBuffer(t *testing.T) {
 	}
 	if len(buffers) > 20 { // doubling: about log2(100000/64) buffers
 		t.Fatalf("1000 appends used %d buffers; want a shared, doubling one", len(buffers))
+	}
+}
+
+// A caller that appends to the value it put before (the graph's list
+// cache does) hands in memory the thread already holds: the put is stored
+// as an append of the new bytes, and reads return the caller's memory, so
+// neither side copies or compares the conversation again.
+func TestPutThatExtendsItsOwnMemoryIsAnAppend(t *testing.T) {
+	t.Parallel()
+	buf := make([]byte, 0, 1024)
+	buf = append(buf, bytes.Repeat([]byte("m"), 100)...)
+	th := NewThread("t")
+	put := func(parent string, v []byte) string {
+		t.Helper()
+		cp := saver.Checkpoint{ID: saver.NewCheckpointID(parent), ChannelValues: map[string][]byte{"msgs": v}, ChannelVersions: map[string]uint64{"msgs": 1}}
+		recs, _, err := th.PlanPut(saver.Config{ThreadID: "t", CheckpointID: parent}, cp, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{"msgs": 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		th.ApplyRecords(th.Seq+1, recs)
+		return cp.ID
+	}
+	first := put("", buf)
+	buf = append(buf, bytes.Repeat([]byte("n"), 50)...) // in place: same memory
+	second := put(first, buf)
+	e := th.entry("", second)
+	if d := e.rec.Values[0]; d.Op != OpAppend || string(d.Data) != string(bytes.Repeat([]byte("n"), 50)) {
+		t.Fatalf("stored %s of %d bytes, want an append of the 50 new bytes", d.Op, len(d.Data))
+	}
+	tu, err := th.Get(saver.Config{ThreadID: "t", CheckpointID: second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tu.Checkpoint.ChannelValues["msgs"]
+	if !bytes.Equal(got, buf) || unsafe.SliceData(got) != unsafe.SliceData(buf) || cap(got) != len(got) {
+		t.Fatalf("read %d bytes (same memory: %v, spare capacity %d), want the caller's %d bytes, clipped", len(got), unsafe.SliceData(got) == unsafe.SliceData(buf), cap(got)-len(got), len(buf))
 	}
 }

@@ -140,6 +140,10 @@ type Saver interface {
 	// line of execution: if another input or loop checkpoint already has the
 	// same parent, Put fails with ErrConflict and stores nothing. Update and
 	// fork checkpoints may branch freely.
+	//
+	// A saver may keep the byte slices of cp.ChannelValues instead of
+	// copying them (a value that extends its parent's then costs nothing):
+	// the caller must not change them after the call.
 	Put(ctx context.Context, cfg Config, cp Checkpoint, md Metadata, newVersions map[string]uint64) (Config, error)
 
 	// PutWrites records a task's writes against the checkpoint cfg names.
