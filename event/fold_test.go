@@ -39,9 +39,10 @@ func (s *script) commit(recs []Record, err error) {
 	}
 	seq := s.thread.Seq + 1
 	s.log = append(s.log, Event{Seq: seq, Payload: payload})
-	// Apply the planned records, as savers do; check compares the result
-	// with a cold fold of the encoded log.
-	s.thread.ApplyRecords(seq, recs)
+	// Apply the planned records, as savers do (Settle applies them unless
+	// PlanCommit did already); check compares the result with a cold fold
+	// of the encoded log.
+	s.thread.Settle(seq, recs)
 }
 
 func (s *script) put(parent string, src saver.Source, vals map[string]string) string {

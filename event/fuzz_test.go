@@ -79,7 +79,21 @@ func FuzzFold(f *testing.F) {
 				}
 				md := saver.Metadata{Source: src, RunID: string(rune('a' + arg%3)), Parents: map[string]string{},
 					Extra: map[string]any{"n": int(arg), "u": uint8(arg), "f": float32(arg), "l": []int{int(arg)}, "m": map[string]int{"k": 1}}}
-				recs, _, err := s.thread.PlanPut(saver.Config{ThreadID: "fuzz", CheckpointID: parent}, cp, md, map[string]uint64{"v": 1, "empty": 1})
+				cfg := saver.Config{ThreadID: "fuzz", CheckpointID: parent}
+				nv := map[string]uint64{"v": 1, "empty": 1}
+				var recs []Record
+				var err error
+				if arg%3 == 0 { // as a superstep: the put and a write to it in one commit
+					recs, _, err = s.thread.PlanCommit([]saver.Op{
+						{Put: &saver.PutOp{Config: cfg, Checkpoint: cp, Metadata: md, NewVersions: nv}},
+						{Writes: &saver.WritesOp{Config: saver.Config{ThreadID: "fuzz", CheckpointID: cp.ID}, Writes: []saver.Write{{Channel: "x", Value: []byte{arg}}}, TaskID: "step"}},
+					})
+					if err != nil && s.thread.Provisional() {
+						t.Fatalf("a refused commit left provisional state: %v", err)
+					}
+				} else {
+					recs, _, err = s.thread.PlanPut(cfg, cp, md, nv)
+				}
 				if err != nil {
 					continue // a conflict or a deleted parent: nothing to store
 				}

@@ -97,6 +97,25 @@ func (t *Thread) ApplyRecords(seq uint64, recs []Record) {
 	t.provisional = false
 }
 
+// Settle records that the records PlanCommit applied provisionally were
+// stored at seq. It leaves t as ApplyRecords(seq, recs) would, without
+// applying them a second time.
+func (t *Thread) Settle(seq uint64, recs []Record) {
+	if !t.provisional {
+		t.ApplyRecords(seq, recs)
+		return
+	}
+	for _, r := range recs {
+		if r.Kind == KindCheckpoint {
+			if e := t.entry(r.Checkpoint.NS, r.Checkpoint.ID); e != nil {
+				e.seq = seq
+			}
+		}
+	}
+	t.Seq = seq
+	t.provisional = false
+}
+
 func (t *Thread) applyRecord(seq uint64, r *Record) {
 	switch r.Kind {
 	case KindCheckpoint:

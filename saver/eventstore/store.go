@@ -208,8 +208,9 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 					// Planned records hold exactly what decoding the payload
 					// gives (the planners normalize them), so applying them
 					// leaves the cache equal to a cold fold; provisional
-					// entries get their sequence.
-					c.t.ApplyRecords(seq, recs)
+					// entries (PlanCommit applied them) just get their
+					// sequence.
+					c.t.Settle(seq, recs)
 					s.maybeSnapshot(ctx, c, thread, len(payload))
 					return seq, nil
 				}
