@@ -204,3 +204,40 @@ func mustEncode(t *testing.T, recs []Record) []byte {
 	}
 	return b
 }
+
+// A frozen state encodes, in another goroutine, to the snapshot taken when
+// it was frozen, however the thread changes meanwhile (run with -race).
+func TestFrozenStateEncodesAsOfFreeze(t *testing.T) {
+	t.Parallel()
+	s := newScript(t, "frozen")
+	id := s.put("", saver.SourceInput, map[string]string{"v": "a"})
+	for i := range 20 {
+		id = s.put(id, saver.SourceLoop, map[string]string{"v": fmt.Sprint("a", i)})
+	}
+	s.commit(s.thread.PlanWrites(saver.Config{ThreadID: "frozen", CheckpointID: id}, []saver.Write{{Channel: "x", Value: []byte("1")}}, "task"))
+	want, err := s.thread.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := s.thread.Seq
+	f := s.thread.Freeze()
+	done := make(chan []byte)
+	go func() {
+		b, err := f.Encode()
+		if err != nil {
+			t.Error(err)
+		}
+		done <- b
+	}()
+	for i := range 20 { // the thread goes on: puts, writes to a frozen entry, a rollback
+		id = s.put(id, saver.SourceLoop, map[string]string{"v": fmt.Sprint("b", i)})
+	}
+	s.commit(s.thread.PlanWrites(saver.Config{ThreadID: "frozen", CheckpointID: id}, []saver.Write{{Channel: "y", Value: []byte("2")}}, "other"))
+	s.commit(s.thread.PlanRollback([]string{""}), nil)
+	if got := <-done; !bytes.Equal(got, want) {
+		t.Fatalf("frozen state encoded to %d bytes that differ from the %d-byte snapshot taken at the freeze", len(got), len(want))
+	}
+	if f.Seq() != at {
+		t.Fatalf("frozen at sequence %d, want %d", f.Seq(), at)
+	}
+}

@@ -19,15 +19,33 @@ type snapshot struct {
 }
 
 // Snapshot encodes t's state.
-func (t *Thread) Snapshot() ([]byte, error) {
-	s := snapshot{Thread: t.ID, Seq: t.Seq, V: SchemaVersion, State: *t.seed()}
-	s.State.Origin = t.Origin
+func (t *Thread) Snapshot() ([]byte, error) { return t.Freeze().Encode() }
+
+// Frozen is a thread's state captured by Freeze, to be encoded as a
+// snapshot later, in any goroutine, while the thread goes on changing.
+type Frozen struct {
+	s snapshot
+}
+
+// Freeze captures t's state for Encode. It copies the list of checkpoints,
+// not their contents, which are never changed once applied.
+func (t *Thread) Freeze() *Frozen {
+	f := &Frozen{s: snapshot{Thread: t.ID, Seq: t.Seq, V: SchemaVersion, State: *t.seed()}}
+	f.s.State.Origin = t.Origin
+	return f
+}
+
+// Seq is the sequence of the last event the captured state includes.
+func (f *Frozen) Seq() uint64 { return f.s.Seq }
+
+// Encode encodes the captured state as Snapshot does.
+func (f *Frozen) Encode() ([]byte, error) {
 	e := getEncoder()
 	defer putEncoder(e)
-	e.snapshot(&s)
+	e.snapshot(&f.s)
 	b, err := e.bytes()
 	if err != nil {
-		return nil, fmt.Errorf("encode snapshot of thread %q: %w", t.ID, err)
+		return nil, fmt.Errorf("encode snapshot of thread %q: %w", f.s.Thread, err)
 	}
 	return b, nil
 }

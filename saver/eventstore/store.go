@@ -27,6 +27,10 @@ type Options struct {
 	// is also only taken once the events since the last one outweigh it, so
 	// snapshots stay linear in the log. Defaults to 64 KiB.
 	MinSnapshotBytes int
+	// SnapshotInBackground encodes and saves snapshots in a goroutine, off
+	// the write that made one due, one at a time per thread. Call Flush
+	// before closing the log to wait for them.
+	SnapshotInBackground bool
 	// Logger receives corrupt-event reports. Defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -38,6 +42,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	threads map[string]*cached
+	bg      sync.WaitGroup // background snapshots
 }
 
 // cached is one thread's folded state; mu serializes everything done to it.
@@ -46,6 +51,7 @@ type cached struct {
 	t          *event.Thread
 	snapSize   int
 	bytesSince int
+	snapping   bool // a background snapshot is being taken
 }
 
 var (
@@ -240,24 +246,69 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 	}
 }
 
+// maybeSnapshot takes a snapshot when the events since the last one
+// outweigh it (and MinSnapshotBytes), so snapshots stay linear in the log.
+// c.mu must be held.
 func (s *Store) maybeSnapshot(ctx context.Context, c *cached, thread string, n int) {
 	ss, ok := s.log.(SnapshotSaver)
 	if !ok {
 		return
 	}
 	c.bytesSince += n
-	if c.bytesSince < max(c.snapSize, s.opts.MinSnapshotBytes) {
+	if c.snapping || c.bytesSince < max(c.snapSize, s.opts.MinSnapshotBytes) {
 		return
 	}
-	b, err := c.t.Snapshot()
+	f := c.t.Freeze()
+	if !s.opts.SnapshotInBackground {
+		if size, err := s.snapshot(ctx, ss, thread, f); err == nil {
+			c.snapSize, c.bytesSince = size, 0
+		}
+		return
+	}
+	since := c.bytesSince
+	c.snapping, c.bytesSince = true, 0
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		size, err := s.snapshot(context.WithoutCancel(ctx), ss, thread, f)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.snapping = false
+		if err != nil {
+			c.bytesSince += since // due again with the next write
+			return
+		}
+		c.snapSize = size
+	}()
+}
+
+// snapshot encodes and saves f and returns its size. A failure is logged:
+// a snapshot is a cache, and the write that made it due stands.
+func (s *Store) snapshot(ctx context.Context, ss SnapshotSaver, thread string, f *event.Frozen) (int, error) {
+	b, err := f.Encode()
 	if err == nil {
-		err = ss.SaveSnapshot(ctx, thread, c.t.Seq, b)
+		err = ss.SaveSnapshot(ctx, thread, f.Seq(), b)
 	}
-	if err != nil { // a snapshot is a cache: the write itself stands
-		s.opts.Logger.Warn("jetgraph: snapshot not saved", "thread", thread, "seq", c.t.Seq, "err", err)
-		return
+	if err != nil {
+		s.opts.Logger.Warn("jetgraph: snapshot not saved", "thread", thread, "seq", f.Seq(), "err", err)
+		return 0, err
 	}
-	c.snapSize, c.bytesSince = len(b), 0
+	return len(b), nil
+}
+
+// Flush waits for the snapshots being taken in the background.
+func (s *Store) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.bg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for snapshots: %w", ctx.Err())
+	}
 }
 
 // GetTuple implements saver.Saver.

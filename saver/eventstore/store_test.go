@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"log/slog"
 	"strings"
@@ -297,5 +298,53 @@ func TestCommitIfLatestRefusesWhatACachedReadMissed(t *testing.T) {
 	fresh, err := a.GetTuple(t.Context(), saver.Config{ThreadID: "t"})
 	if err != nil || string(fresh.Checkpoint.ChannelValues["v"]) != "2" {
 		t.Fatalf("fresh read: %v, %v; want the other process's checkpoint", fresh, err)
+	}
+}
+
+// blockingSnapLog holds every snapshot save until released.
+type blockingSnapLog struct {
+	snapLog
+	release chan struct{}
+	saved   chan uint64
+}
+
+func (l blockingSnapLog) SaveSnapshot(ctx context.Context, thread string, seq uint64, b []byte) error {
+	<-l.release
+	err := l.snapLog.SaveSnapshot(ctx, thread, seq, b)
+	l.saved <- seq
+	return err
+}
+
+// With SnapshotInBackground, a write that makes a snapshot due does not
+// wait for it; the snapshot holds the state as of that write, and Flush
+// waits for it.
+func TestBackgroundSnapshotDoesNotHoldUpWrites(t *testing.T) {
+	t.Parallel()
+	l := blockingSnapLog{snapLog{&faultyLog{Log: memory.NewLog(), snaps: map[string][]byte{}}}, make(chan struct{}), make(chan uint64, 8)}
+	s := eventstore.New(l, eventstore.Options{MinSnapshotBytes: 1, SnapshotInBackground: true})
+	first, err := put(t, s, saver.Config{ThreadID: "t"}, saver.SourceInput, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := first
+	for i := range 5 { // the snapshot the first write made due is still being saved
+		if cfg, err = put(t, s, cfg, saver.SourceLoop, fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(l.release)
+	if seq := <-l.saved; seq != 1 {
+		t.Fatalf("first snapshot at sequence %d, want 1 (the write that made it due)", seq)
+	}
+	if err := s.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	snap, _ := l.LoadSnapshot(t.Context(), "t")
+	restored, err := event.Restore(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if restored.Seq < 1 || !restored.Has(event.Ref{ID: first.CheckpointID}) {
+		t.Fatalf("snapshot at %d does not hold the first checkpoint", restored.Seq)
 	}
 }

@@ -72,9 +72,10 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error
 		log = &writerSnapshotLog{log.(*snapshotLog)}
 	}
 	s.Store = eventstore.New(log, eventstore.Options{
-		MaxThreads:       cfg.MaxThreads,
-		MinSnapshotBytes: cfg.Projector.MinSnapshotBytes,
-		Logger:           cfg.Logger,
+		MaxThreads:           cfg.MaxThreads,
+		MinSnapshotBytes:     cfg.Projector.MinSnapshotBytes,
+		SnapshotInBackground: true,
+		Logger:               cfg.Logger,
 	})
 	return s, nil
 }
@@ -122,7 +123,7 @@ func (s *Saver) Snapshots() *projector.Snapshots { return s.snaps }
 // Close stops the projector and releases what Connect or OpenEmbedded
 // opened. The JetStream handle given to New stays open.
 func (s *Saver) Close(ctx context.Context) error {
-	var errs []error
+	errs := []error{s.Flush(ctx)}
 	if s.proj != nil {
 		errs = append(errs, s.proj.Stop(ctx))
 	}
