@@ -54,7 +54,8 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 	if cp.TS.IsZero() {
 		rec.TS = 0
 	}
-	for _, ch := range slices.Sorted(maps.Keys(newVersions)) {
+	var keys [8]string // channels of a typical step, without a heap slice
+	for _, ch := range appendSorted(keys[:0], newVersions) {
 		v, ok := cp.ChannelValues[ch]
 		if !ok {
 			rec.Values = append(rec.Values, ChannelDelta{Channel: ch, Op: OpClear})
@@ -69,6 +70,15 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 	}
 	out := saver.Config{ThreadID: t.ID, CheckpointNS: cfg.CheckpointNS, CheckpointID: cp.ID}
 	return []Record{{Kind: KindCheckpoint, V: SchemaVersion, Checkpoint: &rec}}, out, nil
+}
+
+// appendSorted appends m's keys to buf, sorted.
+func appendSorted[V any](buf []string, m map[string]V) []string {
+	for k := range m {
+		buf = append(buf, k)
+	}
+	slices.Sort(buf)
+	return buf
 }
 
 // owned copies b so a record does not alias its caller's memory; empty is

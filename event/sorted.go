@@ -44,11 +44,13 @@ func encodeSorted[V any](enc *msgpack.Encoder, m map[string]V) error {
 	return nil
 }
 
+// toVersions and toSeen keep the caller's maps: saver.Saver.Put may, and
+// records never change them.
 func toVersions(m map[string]uint64) Versions {
 	if len(m) == 0 {
 		return nil
 	}
-	return Versions(maps.Clone(m))
+	return Versions(m)
 }
 
 func toSeen(m map[string]map[string]uint64) SeenVersions {
@@ -57,7 +59,7 @@ func toSeen(m map[string]map[string]uint64) SeenVersions {
 	}
 	out := make(SeenVersions, len(m))
 	for k, v := range m {
-		out[k] = Versions(maps.Clone(v))
+		out[k] = Versions(v)
 	}
 	return out
 }

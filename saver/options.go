@@ -93,8 +93,8 @@ type CachedGetter interface {
 // that follows them, so that a crash leaves either all of them or none.
 type Committer interface {
 	// Commit applies ops in order, each seeing the ones before it, and
-	// stores them together. Like Put, it may keep the slices of the
-	// checkpoints' channel values. It returns the config of each Put, in order. If
+	// stores them together. Like Put, it may keep the checkpoints'
+	// maps and byte slices. It returns the config of each Put, in order. If
 	// any op fails, nothing is stored. All ops must name the same thread.
 	Commit(ctx context.Context, ops []Op) ([]Config, error)
 }

@@ -141,9 +141,9 @@ type Saver interface {
 	// same parent, Put fails with ErrConflict and stores nothing. Update and
 	// fork checkpoints may branch freely.
 	//
-	// A saver may keep the byte slices of cp.ChannelValues instead of
-	// copying them (a value that extends its parent's then costs nothing):
-	// the caller must not change them after the call.
+	// A saver may keep cp's maps and byte slices instead of copying them
+	// (a value that extends its parent's then costs nothing): the caller
+	// must not change them after the call.
 	Put(ctx context.Context, cfg Config, cp Checkpoint, md Metadata, newVersions map[string]uint64) (Config, error)
 
 	// PutWrites records a task's writes against the checkpoint cfg names.
