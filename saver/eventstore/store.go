@@ -265,6 +265,13 @@ func (s *Store) maybeSnapshot(ctx context.Context, c *cached, thread string, n i
 		}
 		return
 	}
+	s.snapshotInBackground(ctx, ss, c, thread, f)
+}
+
+// snapshotInBackground saves f in a goroutine, then, if the writes made
+// meanwhile made another snapshot due, takes that one too, so that once
+// Flush returns no snapshot is left owed. c.mu must be held.
+func (s *Store) snapshotInBackground(ctx context.Context, ss SnapshotSaver, c *cached, thread string, f *event.Frozen) {
 	since := c.bytesSince
 	c.snapping, c.bytesSince = true, 0
 	s.bg.Add(1)
@@ -279,6 +286,9 @@ func (s *Store) maybeSnapshot(ctx context.Context, c *cached, thread string, n i
 			return
 		}
 		c.snapSize = size
+		if c.t != nil && c.t.Seq > f.Seq() && !c.t.Provisional() && c.bytesSince >= max(c.snapSize, s.opts.MinSnapshotBytes) {
+			s.snapshotInBackground(ctx, ss, c, thread, c.t.Freeze())
+		}
 	}()
 }
 

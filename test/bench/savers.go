@@ -129,11 +129,15 @@ func openMemory(context.Context, string) (*backend, error) {
 	return newBackend(memorySaver{memory.New()}, func(context.Context) error { return nil }), nil
 }
 
-// natsSaver reports stream and snapshot bytes once its projector, if it
-// runs one, has caught up, so that the snapshots it owes are counted.
+// natsSaver reports stream and snapshot bytes once its snapshots are
+// taken (by the writer in the background, or by its projector), so that the
+// snapshots it owes are counted.
 type natsSaver struct{ *natsjs.Saver }
 
 func (n natsSaver) StorageBytes(ctx context.Context) (uint64, error) {
+	if err := n.Flush(ctx); err != nil {
+		return 0, err
+	}
 	if p := n.Projector(); p != nil {
 		if err := p.CatchUp(ctx); err != nil {
 			return 0, err
