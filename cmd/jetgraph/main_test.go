@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,5 +102,42 @@ func TestDemoOnEmbeddedJetStreamThenAudit(t *testing.T) {
 	}
 	if err := run(t.Context(), []string{"audit"}, &events); err == nil {
 		t.Fatal("audit without --data must say what it needs")
+	}
+}
+
+// The projector runs as a service of its own over a demo's data: it folds
+// the whole stream, rebuilds the bucket from it, and the threads still
+// audit the same.
+func TestProjectorCatchesUpAndRebuildsOverADemo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"demo", "--data", dir}, &out); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	var before bytes.Buffer
+	if err := run(t.Context(), []string{"audit", "--data", dir}, &before); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--once"}, {"--rebuild"}} {
+		var p bytes.Buffer
+		if err := run(t.Context(), append([]string{"projector", "--data", dir}, args...), &p); err != nil {
+			t.Fatalf("projector %v: %v\n%s", args, err, p.String())
+		}
+		var at int
+		line := p.String()[strings.LastIndex(strings.TrimSpace(p.String()), "\n")+1:]
+		if _, err := fmt.Sscanf(line[strings.LastIndex(line, " ")+1:], "%d", &at); err != nil || at == 0 {
+			t.Fatalf("projector %v says %q: want the sequence it reached", args, p.String())
+		}
+	}
+	var after bytes.Buffer
+	if err := run(t.Context(), []string{"audit", "--data", dir}, &after); err != nil {
+		t.Fatal(err)
+	}
+	if before.String() != after.String() {
+		t.Fatalf("threads changed:\n%s\nvs\n%s", before.String(), after.String())
+	}
+	if err := run(t.Context(), []string{"projector"}, &out); err == nil {
+		t.Fatal("projector without --nats or --data must say what it needs")
 	}
 }

@@ -16,6 +16,9 @@ const usage = `usage: jetgraph <command> [flags]
 commands:
   demo    run the persistence guide's story end to end
   audit   list a saver's threads, or replay and print one thread's events
+  projector
+          fold the event stream into the snapshot bucket, as a service of
+          its own (or --rebuild the bucket from the stream)
 
 run "jetgraph demo -h" for the demo's flags`
 
@@ -28,6 +31,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runDemo(ctx, args[1:], stdout)
 	case "audit":
 		return runAudit(ctx, args[1:], stdout)
+	case "projector":
+		return runProjector(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
