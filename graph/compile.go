@@ -63,6 +63,7 @@ type Graph[S any] struct {
 	schema    *schema
 	nodes     map[string]NodeFunc[S]
 	names     []string            // user nodes in the order they were added
+	pullOrder []string            // START, then the user nodes sorted: the order prepare checks them
 	edges     map[string][]string // static successors, START included
 	joins     []joinSpec
 	joinsFrom map[string][]joinSpec
@@ -98,7 +99,8 @@ func (g *StateGraph[S]) Compile(opts ...Option) (*Graph[S], error) {
 	}
 	c := &Graph[S]{
 		name: o.name, schema: sc, nodes: g.nodes, names: g.order,
-		edges: make(map[string][]string), joinsFrom: make(map[string][]joinSpec),
+		pullOrder: append([]string{START}, slices.Sorted(slices.Values(g.order))...),
+		edges:     make(map[string][]string), joinsFrom: make(map[string][]joinSpec),
 		branches: make(map[string][]branch[S]), triggers: make(map[string][]string),
 		joinChans: make(map[string]joinSpec), saver: o.saver, limit: o.limit, joins: g.joins, b: g,
 		durable: o.durability, before: map[string]bool{}, after: map[string]bool{},

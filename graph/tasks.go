@@ -2,11 +2,11 @@ package graph
 
 import (
 	"context"
+	"crypto/sha1"
 	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/vmihailenco/msgpack/v5"
@@ -36,9 +36,20 @@ type sendPacket struct {
 	Values map[string][]byte `msgpack:"v,omitempty"`
 }
 
+// taskID is the task's deterministic id: the name-based (version 5) UUID,
+// in the OID namespace, of the checkpoint id, kind, node and index joined
+// by NUL bytes. It is uuid.NewSHA1 written without its allocations.
 func taskID(cp, kind, name string, idx int) string {
-	key := strings.Join([]string{cp, kind, name, strconv.Itoa(idx)}, "\x00")
-	return uuid.NewSHA1(uuid.NameSpaceOID, []byte(key)).String()
+	var stack [160]byte
+	b := append(stack[:0], uuid.NameSpaceOID[:]...)
+	b = append(append(append(append(append(append(b, cp...), 0), kind...), 0), name...), 0)
+	b = strconv.AppendInt(b, int64(idx), 10)
+	sum := sha1.Sum(b)
+	var u uuid.UUID
+	copy(u[:], sum[:])
+	u[6] = u[6]&0x0f | 0x50 // version 5
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return u.String()
 }
 
 // prepare returns the tasks that run from p: nodes whose trigger channels
@@ -46,7 +57,7 @@ func taskID(cp, kind, name string, idx int) string {
 // order is the order their writes apply in.
 func (c *Graph[S]) prepare(p *point) ([]*task, error) {
 	var tasks []*task
-	for _, name := range append([]string{START}, c.sortedNames()...) {
+	for _, name := range c.pullOrder {
 		var ready []string
 		for _, ch := range c.triggers[name] {
 			if p.versions[ch] <= p.seen[name][ch] {
@@ -81,10 +92,6 @@ func (c *Graph[S]) prepare(p *point) ([]*task, error) {
 		}
 	}
 	return tasks, nil
-}
-
-func (c *Graph[S]) sortedNames() []string {
-	return slices.Sorted(slices.Values(c.names))
 }
 
 func decodeSends(b []byte) ([]sendPacket, error) {
