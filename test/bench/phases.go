@@ -9,6 +9,9 @@ import (
 	"github.com/jetgraph/jetgraph/saver"
 )
 
+// warmup is how many untimed calls precede a timed loop.
+const warmup = 200
+
 // steps: a one-node graph appending one 64-byte message per invoke, N
 // invokes on one thread.
 func steps(ctx context.Context, name string, o options, out *printer) error {
@@ -20,6 +23,13 @@ func steps(ctx context.Context, name string, o options, out *printer) error {
 	chain, err := appendOne(b.saver, 64)
 	if err != nil {
 		return err
+	}
+	// Warm up on another thread, untimed, as the raw phase does: the first
+	// calls pay for the store's and the runtime's first allocations.
+	for range warmup {
+		if _, err := chain.Invoke(ctx, chatState{}, graph.Config{ThreadID: "warmup"}); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
 	}
 	before, err := b.appends(ctx)
 	if err != nil {

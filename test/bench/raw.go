@@ -31,8 +31,16 @@ func rawPublish(ctx context.Context, o options, out *printer) error {
 	}
 	const n = 5000
 	payload := make([]byte, 64)
-	lat := make([]time.Duration, 0, n)
 	var last uint64
+	for range warmup { // untimed, on a subject of its own
+		ack, err := js.PublishMsg(ctx, &nats.Msg{Subject: "raw.warmup", Data: payload}, jetstream.WithExpectLastSequencePerSubject(last))
+		if err != nil {
+			return fmt.Errorf("warm-up publish after %d: %w", last, err)
+		}
+		last = ack.Sequence
+	}
+	lat := make([]time.Duration, 0, n)
+	last = 0
 	start := time.Now()
 	for range n {
 		t0 := time.Now()
