@@ -35,7 +35,7 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 			}
 		}
 	}
-	var parentValues map[string]*value
+	var parentValues channelValues
 	if p := t.entry(cfg.CheckpointNS, cfg.CheckpointID); p != nil && cfg.CheckpointID != "" {
 		parentValues = p.values
 	}
@@ -61,7 +61,7 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 			rec.Values = append(rec.Values, ChannelDelta{Channel: ch, Op: OpClear})
 			continue
 		}
-		d := delta(ch, parentValues[ch], v)
+		d := delta(ch, parentValues.get(ch), v)
 		if d.Op == OpAppend {
 			d.full = v[:len(v):len(v)]
 		}
@@ -207,10 +207,10 @@ func (t *Thread) PlanRollback(runIDs []string) []Record {
 	return nil
 }
 
-func fullValues(values map[string]*value) []ChannelDelta {
+func fullValues(values channelValues) []ChannelDelta {
 	var out []ChannelDelta
-	for _, ch := range slices.Sorted(maps.Keys(values)) {
-		out = append(out, ChannelDelta{Channel: ch, Op: OpSet, Data: values[ch].bytes()})
+	for _, cv := range values {
+		out = append(out, ChannelDelta{Channel: cv.channel, Op: OpSet, Data: cv.v.bytes()})
 	}
 	return out
 }

@@ -88,8 +88,8 @@ func CompareRefs(a, b Ref) int {
 func (t *Thread) Tuple(ref Ref) *saver.Tuple {
 	e := t.entry(ref.NS, ref.ID)
 	values := make(map[string][]byte, len(e.values))
-	for ch, v := range e.values {
-		values[ch] = v.bytes()
+	for _, cv := range e.values {
+		values[cv.channel] = cv.v.bytes()
 	}
 	tu := &saver.Tuple{
 		Config: saver.Config{ThreadID: t.ID, CheckpointNS: ref.NS, CheckpointID: ref.ID},

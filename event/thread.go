@@ -43,7 +43,7 @@ type namespace struct {
 
 type entry struct {
 	rec     CheckpointRecord
-	values  map[string]*value
+	values  channelValues
 	writes  []WriteRecord // sorted by (task id, idx)
 	seq     uint64
 	order   uint64
@@ -185,26 +185,11 @@ func (t *Thread) entry(ns, id string) *entry {
 
 func (t *Thread) putCheckpoint(seq uint64, rec CheckpointRecord) *entry {
 	n := t.namespace(rec.NS)
-	values := make(map[string]*value)
+	var parent channelValues
 	if p := n.entries[rec.ParentID]; p != nil && rec.ParentID != "" {
-		for ch, v := range p.values {
-			values[ch] = v
-		}
+		parent = p.values
 	}
-	for _, d := range rec.Values {
-		switch d.Op {
-		case OpSet:
-			values[d.Channel] = setValue(d.Data)
-		case OpAppend:
-			v := appendValue(values[d.Channel], d.Data)
-			if d.full != nil && len(d.full) == v.size {
-				v.full = d.full
-			}
-			values[d.Channel] = v
-		case OpClear:
-			delete(values, d.Channel)
-		}
-	}
+	values := parent.apply(rec.Values)
 	e := n.entries[rec.ID]
 	if e == nil {
 		t.applied++

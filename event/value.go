@@ -2,6 +2,8 @@ package event
 
 import (
 	"bytes"
+	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -90,4 +92,62 @@ func extends(next, prev []byte) bool {
 		return true
 	}
 	return bytes.Equal(next[:len(prev)], prev)
+}
+
+// channelValue is one channel of a checkpoint and its value.
+type channelValue struct {
+	channel string
+	v       *value
+}
+
+// channelValues are a checkpoint's channels, sorted by name. A checkpoint
+// has a handful: a sorted slice copies and searches faster than a map.
+type channelValues []channelValue
+
+// get returns the value of channel ch, or nil.
+func (cv channelValues) get(ch string) *value {
+	if i, ok := cv.find(ch); ok {
+		return cv[i].v
+	}
+	return nil
+}
+
+func (cv channelValues) find(ch string) (int, bool) {
+	return slices.BinarySearchFunc(cv, ch, func(c channelValue, ch string) int { return strings.Compare(c.channel, ch) })
+}
+
+// apply returns cv with the deltas applied, in new memory: cv belongs to
+// the parent checkpoint.
+func (cv channelValues) apply(deltas []ChannelDelta) channelValues {
+	out := make(channelValues, len(cv), len(cv)+len(deltas))
+	copy(out, cv)
+	for _, d := range deltas {
+		i, ok := out.find(d.Channel)
+		switch d.Op {
+		case OpSet, OpAppend:
+			var v *value
+			if d.Op == OpSet {
+				v = setValue(d.Data)
+			} else {
+				var prev *value
+				if ok {
+					prev = out[i].v
+				}
+				v = appendValue(prev, d.Data)
+				if d.full != nil && len(d.full) == v.size {
+					v.full = d.full
+				}
+			}
+			if ok {
+				out[i].v = v
+			} else {
+				out = slices.Insert(out, i, channelValue{d.Channel, v})
+			}
+		case OpClear:
+			if ok {
+				out = slices.Delete(out, i, i+1)
+			}
+		}
+	}
+	return out
 }
