@@ -1,7 +1,6 @@
 package event
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 )
@@ -80,15 +79,8 @@ func Restore(b []byte) (*Thread, error) {
 // seed lists t's entries in apply order, rolled-back ones included (their
 // descendants' deltas need them).
 func (t *Thread) seed() *SeedRecord {
-	var all []*entry
-	for _, n := range t.ns {
-		for _, e := range n.entries {
-			all = append(all, e)
-		}
-	}
-	slices.SortFunc(all, func(a, b *entry) int { return cmp.Compare(a.order, b.order) })
-	s := &SeedRecord{DeletedThrough: t.deletedThrough}
-	for _, e := range all {
+	s := &SeedRecord{DeletedThrough: t.deletedThrough, Entries: make([]SeedEntry, 0, len(t.applied))}
+	for _, e := range t.applied {
 		s.Entries = append(s.Entries, SeedEntry{Checkpoint: e.rec, Writes: slices.Clone(e.writes), Seq: e.seq, Removed: e.removed})
 	}
 	return s

@@ -21,7 +21,7 @@ type Thread struct {
 	// deletedThrough is the tombstone's high-water mark ("" if never deleted).
 	deletedThrough string
 	ns             map[string]*namespace
-	applied        uint64 // counts entries added, for a stable snapshot order
+	applied        []*entry // every entry, in the order it was added: a snapshot's order
 	provisional    bool   // PlanCommit applied records that are not stored yet
 }
 
@@ -46,7 +46,6 @@ type entry struct {
 	values  channelValues
 	writes  []WriteRecord // sorted by (task id, idx)
 	seq     uint64
-	order   uint64
 	removed bool
 }
 
@@ -165,6 +164,7 @@ func (t *Thread) applyRecord(seq uint64, r *Record) {
 
 func (t *Thread) reset() {
 	t.ns = make(map[string]*namespace)
+	t.applied = nil
 }
 
 func (t *Thread) namespace(ns string) *namespace {
@@ -192,8 +192,8 @@ func (t *Thread) putCheckpoint(seq uint64, rec CheckpointRecord) *entry {
 	values := parent.apply(rec.Values)
 	e := n.entries[rec.ID]
 	if e == nil {
-		t.applied++
-		e = &entry{order: t.applied}
+		e = &entry{}
+		t.applied = append(t.applied, e)
 		n.entries[rec.ID] = e
 	}
 	e.rec, e.values, e.seq, e.removed = rec, values, seq, false

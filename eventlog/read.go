@@ -8,6 +8,7 @@ import (
 	"iter"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -97,6 +98,11 @@ func (l *Log) readLeader(ctx context.Context, subj string, from, to uint64, yiel
 	pages(ctx, subj, from, to, l.nextOne, yield)
 }
 
+// maxUnanswered bounds how often a read asks again when nobody answered:
+// in a cluster, a consumer just created is known to the other servers a
+// moment later, and nothing signals when.
+const maxUnanswered = 5
+
 // readOrdered streams [from, to] of subj through an ordered consumer.
 func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yield func(event.Event, error) bool) {
 	l.requests.Add(1)
@@ -109,10 +115,15 @@ func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yie
 		yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
 		return
 	}
-	for {
+	for unanswered := 0; ; {
 		l.requests.Add(1)
 		batch, err := cons.FetchNoWait(readBatch) // everything up to to is stored already
 		if err != nil {
+			if unanswered < maxUnanswered && errors.Is(err, nats.ErrNoResponders) {
+				unanswered++
+				backoff(ctx, time.Duration(unanswered)*10*time.Millisecond)
+				continue
+			}
 			yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
 			return
 		}
@@ -135,6 +146,11 @@ func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yie
 			}
 		}
 		if err := batch.Error(); err != nil {
+			if n == 0 && unanswered < maxUnanswered && errors.Is(err, nats.ErrNoResponders) {
+				unanswered++
+				backoff(ctx, time.Duration(unanswered)*10*time.Millisecond)
+				continue
+			}
 			yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
 			return
 		}

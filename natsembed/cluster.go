@@ -20,7 +20,8 @@ type Cluster struct {
 
 // StartCluster starts n servers (at least 3 for replicated streams) with
 // their data under dir, and waits until every one of them knows the
-// JetStream meta leader. The context bounds the wait.
+// JetStream meta leader and the leader can place streams on all of them.
+// The context bounds the wait.
 func StartCluster(ctx context.Context, dir string, n int) (*Cluster, error) {
 	if n < 1 {
 		return nil, errors.New("natsembed: cluster of fewer than one server")
@@ -55,20 +56,24 @@ func StartCluster(ctx context.Context, dir string, n int) (*Cluster, error) {
 }
 
 // waitMetaLeader polls until every server reports a current JetStream meta
-// group with a leader. The server offers no notification for this, so it
-// polls with a deadline.
+// group with a leader, and the leader counts every server as a peer it can
+// place a stream on (online, with JetStream, its stats received): before
+// that, creating a replicated stream fails with "no suitable peers". The
+// server offers no notification for this, so it polls with a deadline.
 func (c *Cluster) waitMetaLeader(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		leader, current := false, true
+		placeable, current := false, true
 		for _, s := range c.Servers {
-			leader = leader || s.srv.JetStreamIsLeader()
+			if s.srv.JetStreamIsLeader() {
+				placeable = len(s.srv.JetStreamClusterPeers()) == len(c.Servers)
+			}
 			current = current && s.srv.JetStreamIsCurrent()
 		}
-		if leader && current {
+		if placeable && current {
 			return nil
 		}
 		select {
