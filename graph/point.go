@@ -39,7 +39,7 @@ func pointFromTuple(tu *saver.Tuple) *point {
 		id:       tu.Checkpoint.ID,
 		md:       tu.Metadata,
 		ts:       tu.Checkpoint.TS,
-		values:   maps.Clone(tu.Checkpoint.ChannelValues), // decodeState replaces values by equal ones
+		values:   tu.Checkpoint.ChannelValues, // the caller's own (saver.Tuple); decodeState replaces values by equal ones
 		versions: tu.Checkpoint.ChannelVersions,
 		seen:     tu.Checkpoint.VersionsSeen,
 		pending:  tu.PendingWrites,

@@ -86,9 +86,10 @@ type PendingWrite struct {
 	Value   []byte
 }
 
-// Tuple is a checkpoint with everything stored beside it. The byte slices
-// it holds (channel values, write values) may share memory with the saver's
-// cache: treat them as read-only.
+// Tuple is a checkpoint with everything stored beside it. Its maps and
+// slices are the caller's own; the byte slices they hold (channel values,
+// write values) may share memory with the saver's cache: treat those as
+// read-only.
 type Tuple struct {
 	// Config addresses exactly this checkpoint.
 	Config     Config

@@ -7,6 +7,33 @@ import (
 )
 
 var getCases = []testCase{
+	{"TupleMapsAreTheCallersOwn", func(t *testing.T, s saver.Saver, ns string) {
+		b := on(t, s, "own", ns)
+		first := b.put("", meta(saver.SourceInput, -1), map[string]string{"a": "1"})
+		cp := newCheckpoint(first.CheckpointID, map[string]string{"a": "2", "b": "2"}, 2)
+		cp.VersionsSeen = map[string]map[string]uint64{"node": {"a": 1}}
+		md := meta(saver.SourceLoop, 0)
+		md.Parents = map[string]string{"": "p"}
+		second, err := s.Put(ctx(t), first, cp, md, map[string]uint64{"a": 2, "b": 2})
+		must(t, err)
+		for _, cfg := range []saver.Config{second, b.cfg("")} {
+			tu, err := s.GetTuple(ctx(t), cfg)
+			must(t, err)
+			want := describe(normalize(tu))
+			// The caller changes every map and slice it was handed.
+			tu.Checkpoint.ChannelValues["a"] = []byte("changed")
+			delete(tu.Checkpoint.ChannelValues, "b")
+			tu.Checkpoint.ChannelVersions["a"] = 99
+			tu.Checkpoint.VersionsSeen["node"]["a"] = 99
+			tu.Metadata.Parents[""] = "changed"
+			tu.PendingWrites = append(tu.PendingWrites[:0], saver.PendingWrite{TaskID: "x"})
+			again, err := s.GetTuple(ctx(t), cfg)
+			must(t, err)
+			if got := describe(normalize(again)); got != want {
+				t.Fatalf("changing a tuple changed the store:\n got: %s\nwant: %s", got, want)
+			}
+		}
+	}},
 	{"WithIDReturnsThatCheckpoint", func(t *testing.T, s saver.Saver, ns string) {
 		b := on(t, s, "thread-1", ns)
 		first := b.put("", meta(saver.SourceInput, -1), map[string]string{"a": "1"})

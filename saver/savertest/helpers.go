@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,8 +146,8 @@ func describe(tu saver.Tuple) string {
 	fmt.Fprintf(&b, "config=%+v parent=%v ts=%s versions=%v seen=%v md=%+v values=%d writes=%+v",
 		tu.Config, tu.ParentConfig, tu.Checkpoint.TS.Format(time.RFC3339Nano), tu.Checkpoint.ChannelVersions,
 		tu.Checkpoint.VersionsSeen, tu.Metadata, len(tu.Checkpoint.ChannelValues), tu.PendingWrites)
-	for k, v := range tu.Checkpoint.ChannelValues {
-		fmt.Fprintf(&b, " %s=%q", k, v)
+	for _, k := range slices.Sorted(maps.Keys(tu.Checkpoint.ChannelValues)) {
+		fmt.Fprintf(&b, " %s=%q", k, tu.Checkpoint.ChannelValues[k])
 	}
 	return b.String()
 }
