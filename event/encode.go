@@ -2,7 +2,6 @@ package event
 
 import (
 	"bytes"
-	"slices"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -81,12 +80,8 @@ func (e *encoder) value(v map[string]any) {
 // with the mark to pop them at when done: e.popKeys(mark).
 func sortedKeys[M ~map[string]V, V any](e *encoder, m M) (keys []string, mark int) {
 	mark = len(e.keys)
-	for k := range m {
-		e.keys = append(e.keys, k)
-	}
-	keys = e.keys[mark:]
-	slices.Sort(keys)
-	return keys, mark
+	e.keys = appendSorted(e.keys, map[string]V(m))
+	return e.keys[mark:], mark
 }
 
 // popKeys drops the keys pushed since mark, clearing them so the pooled

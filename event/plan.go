@@ -72,12 +72,14 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 	return []Record{{Kind: KindCheckpoint, V: SchemaVersion, Checkpoint: &rec}}, out, nil
 }
 
-// appendSorted appends m's keys to buf, sorted.
+// appendSorted appends m's keys to buf, sorted (what buf held before
+// stays where it was).
 func appendSorted[V any](buf []string, m map[string]V) []string {
+	start := len(buf)
 	for k := range m {
 		buf = append(buf, k)
 	}
-	slices.Sort(buf)
+	slices.Sort(buf[start:])
 	return buf
 }
 

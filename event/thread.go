@@ -22,7 +22,7 @@ type Thread struct {
 	deletedThrough string
 	ns             map[string]*namespace
 	applied        []*entry // every entry, in the order it was added: a snapshot's order
-	provisional    bool   // PlanCommit applied records that are not stored yet
+	provisional    bool     // PlanCommit applied records that are not stored yet
 }
 
 // Provisional reports whether t holds records applied by PlanCommit that

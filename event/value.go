@@ -123,30 +123,31 @@ func (cv channelValues) apply(deltas []ChannelDelta) channelValues {
 	copy(out, cv)
 	for _, d := range deltas {
 		i, ok := out.find(d.Channel)
+		var v *value
 		switch d.Op {
-		case OpSet, OpAppend:
-			var v *value
-			if d.Op == OpSet {
-				v = setValue(d.Data)
-			} else {
-				var prev *value
-				if ok {
-					prev = out[i].v
-				}
-				v = appendValue(prev, d.Data)
-				if d.full != nil && len(d.full) == v.size {
-					v.full = d.full
-				}
-			}
+		case OpSet:
+			v = setValue(d.Data)
+		case OpAppend:
+			var prev *value
 			if ok {
-				out[i].v = v
-			} else {
-				out = slices.Insert(out, i, channelValue{d.Channel, v})
+				prev = out[i].v
+			}
+			v = appendValue(prev, d.Data)
+			if d.full != nil && len(d.full) == v.size {
+				v.full = d.full // the caller's memory (see ChannelDelta.full)
 			}
 		case OpClear:
 			if ok {
 				out = slices.Delete(out, i, i+1)
 			}
+			continue
+		default: // Decode refuses unknown ops; nothing to apply
+			continue
+		}
+		if ok {
+			out[i].v = v
+		} else {
+			out = slices.Insert(out, i, channelValue{d.Channel, v})
 		}
 	}
 	return out

@@ -115,13 +115,22 @@ func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yie
 		yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
 		return
 	}
-	for unanswered := 0; ; {
+	unanswered := 0
+	// askAgain reports whether a fetch that got nothing but err should be
+	// sent again, after waiting a little: nobody answered yet.
+	askAgain := func(err error) bool {
+		if unanswered >= maxUnanswered || !errors.Is(err, nats.ErrNoResponders) {
+			return false
+		}
+		unanswered++
+		backoff(ctx, time.Duration(unanswered)*10*time.Millisecond)
+		return true
+	}
+	for {
 		l.requests.Add(1)
 		batch, err := cons.FetchNoWait(readBatch) // everything up to to is stored already
 		if err != nil {
-			if unanswered < maxUnanswered && errors.Is(err, nats.ErrNoResponders) {
-				unanswered++
-				backoff(ctx, time.Duration(unanswered)*10*time.Millisecond)
+			if askAgain(err) {
 				continue
 			}
 			yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
@@ -146,9 +155,7 @@ func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yie
 			}
 		}
 		if err := batch.Error(); err != nil {
-			if n == 0 && unanswered < maxUnanswered && errors.Is(err, nats.ErrNoResponders) {
-				unanswered++
-				backoff(ctx, time.Duration(unanswered)*10*time.Millisecond)
+			if n == 0 && askAgain(err) {
 				continue
 			}
 			yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))

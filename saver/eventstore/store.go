@@ -323,34 +323,32 @@ func (s *Store) Flush(ctx context.Context) error {
 
 // GetTuple implements saver.Saver.
 func (s *Store) GetTuple(ctx context.Context, cfg saver.Config) (*saver.Tuple, error) {
-	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
-		return nil, err
-	}
-	var tu *saver.Tuple
-	err := s.view(ctx, cfg.ThreadID, func(t *event.Thread) error {
-		var err error
-		tu, err = t.Get(cfg)
-		return err
-	})
-	return tu, err
+	return s.get(ctx, cfg, true)
 }
 
 // GetTupleCached implements saver.CachedGetter: a thread the store has
 // cached answers without a read of the log, unless the checkpoint is not
 // there (the cache may be behind).
 func (s *Store) GetTupleCached(ctx context.Context, cfg saver.Config) (*saver.Tuple, error) {
+	tu, err := s.get(ctx, cfg, false)
+	if errors.Is(err, saver.ErrNotFound) {
+		return s.get(ctx, cfg, true)
+	}
+	return tu, err
+}
+
+// get returns the tuple cfg names, from a state caught up with the log when
+// fresh, else from the cached one (see viewAt).
+func (s *Store) get(ctx context.Context, cfg saver.Config, fresh bool) (*saver.Tuple, error) {
 	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
 		return nil, err
 	}
 	var tu *saver.Tuple
-	err := s.viewAt(ctx, cfg.ThreadID, false, func(t *event.Thread) error {
+	err := s.viewAt(ctx, cfg.ThreadID, fresh, func(t *event.Thread) error {
 		var err error
 		tu, err = t.Get(cfg)
 		return err
 	})
-	if errors.Is(err, saver.ErrNotFound) {
-		return s.GetTuple(ctx, cfg)
-	}
 	return tu, err
 }
 

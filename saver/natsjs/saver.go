@@ -67,9 +67,10 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error
 	if err != nil {
 		return nil, err
 	}
-	var log eventstore.Log = &snapshotLog{Log: l, snaps: s.snaps, saver: s}
+	sl := &snapshotLog{Log: l, snaps: s.snaps, saver: s}
+	var log eventstore.Log = sl
 	if cfg.SnapshotBy == ByWriter {
-		log = &writerSnapshotLog{log.(*snapshotLog)}
+		log = &writerSnapshotLog{sl}
 	}
 	s.Store = eventstore.New(log, eventstore.Options{
 		MaxThreads:           cfg.MaxThreads,
