@@ -221,6 +221,19 @@ func TestThreadSnapshotMatchesReflectionEncoder(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("Snapshot differs from the reflection encoder at byte %d", firstDiff(got, want))
 	}
+	// AppendEncode writes the same bytes after what dst holds, into dst's
+	// memory when it has room.
+	dst := append(make([]byte, 0, len(want)+3), "pre"...)
+	appended, err := s.thread.Freeze().AppendEncode(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(appended[:3]) != "pre" || !bytes.Equal(appended[3:], want) {
+		t.Fatalf("AppendEncode differs from Snapshot at byte %d", firstDiff(appended[3:], want))
+	}
+	if &appended[0] != &dst[0] {
+		t.Fatal("AppendEncode did not write into dst, which had room")
+	}
 }
 
 // TestEncodeReportsUnencodableExtra: a metadata value msgpack cannot encode

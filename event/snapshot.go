@@ -38,15 +38,19 @@ func (t *Thread) Freeze() *Frozen {
 func (f *Frozen) Seq() uint64 { return f.s.Seq }
 
 // Encode encodes the captured state as Snapshot does.
-func (f *Frozen) Encode() ([]byte, error) {
-	e := getEncoder()
-	defer putEncoder(e)
+func (f *Frozen) Encode() ([]byte, error) { return f.AppendEncode(nil) }
+
+// AppendEncode appends the encoded state to dst and returns the result.
+// A snapshot can be megabytes: a dst with room for it (the previous
+// snapshot's size plus the events since is enough) saves growing the
+// buffer step by step.
+func (f *Frozen) AppendEncode(dst []byte) ([]byte, error) {
+	e := &encoder{b: dst}
 	e.snapshot(&f.s)
-	b, err := e.bytes()
-	if err != nil {
-		return nil, fmt.Errorf("encode snapshot of thread %q: %w", f.s.Thread, err)
+	if e.err != nil {
+		return nil, fmt.Errorf("encode snapshot of thread %q: %w", f.s.Thread, e.err)
 	}
-	return b, nil
+	return e.b, nil
 }
 
 // snapshot writes s as marshal would.

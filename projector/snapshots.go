@@ -1,7 +1,6 @@
 package projector
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -138,7 +137,7 @@ func (s *Snapshots) Save(ctx context.Context, thread string, seq uint64, data []
 	m := manifest{Seq: seq, Size: len(data), Sum: hex.EncodeToString(sum[:])}
 	for off := 0; ; off += s.chunk {
 		end := min(off+s.chunk, len(data))
-		if _, err := s.kv.Put(ctx, chunkKey(tok, seq, m.Chunks), bytes.Clone(data[off:end])); err != nil {
+		if _, err := s.kv.Put(ctx, chunkKey(tok, seq, m.Chunks), data[off:end]); err != nil {
 			return fmt.Errorf("save snapshot of thread %q at %d: %w", thread, seq, err)
 		}
 		m.Chunks++

@@ -260,7 +260,7 @@ func (s *Store) maybeSnapshot(ctx context.Context, c *cached, thread string, n i
 	}
 	f := c.t.Freeze()
 	if !s.opts.SnapshotInBackground {
-		if size, err := s.snapshot(ctx, ss, thread, f); err == nil {
+		if size, err := s.snapshot(ctx, ss, thread, f, c.snapSize+c.bytesSince); err == nil {
 			c.snapSize, c.bytesSince = size, 0
 		}
 		return
@@ -273,11 +273,12 @@ func (s *Store) maybeSnapshot(ctx context.Context, c *cached, thread string, n i
 // Flush returns no snapshot is left owed. c.mu must be held.
 func (s *Store) snapshotInBackground(ctx context.Context, ss SnapshotSaver, c *cached, thread string, f *event.Frozen) {
 	since := c.bytesSince
+	estimate := c.snapSize + since
 	c.snapping, c.bytesSince = true, 0
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
-		size, err := s.snapshot(context.WithoutCancel(ctx), ss, thread, f)
+		size, err := s.snapshot(context.WithoutCancel(ctx), ss, thread, f, estimate)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.snapping = false
@@ -293,9 +294,11 @@ func (s *Store) snapshotInBackground(ctx context.Context, ss SnapshotSaver, c *c
 }
 
 // snapshot encodes and saves f and returns its size. A failure is logged:
-// a snapshot is a cache, and the write that made it due stands.
-func (s *Store) snapshot(ctx context.Context, ss SnapshotSaver, thread string, f *event.Frozen) (int, error) {
-	b, err := f.Encode()
+// a snapshot is a cache, and the write that made it due stands. estimate
+// is the size f is expected to have: the last snapshot's plus the events
+// since (a snapshot is never larger than the events it folds).
+func (s *Store) snapshot(ctx context.Context, ss SnapshotSaver, thread string, f *event.Frozen, estimate int) (int, error) {
+	b, err := f.AppendEncode(make([]byte, 0, estimate+estimate/8+1024))
 	if err == nil {
 		err = ss.SaveSnapshot(ctx, thread, f.Seq(), b)
 	}
