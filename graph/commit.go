@@ -29,10 +29,11 @@ type committer struct {
 	// DurabilityAsync: queued operations, the writer's state and the first
 	// error it met (after which nothing more is written: later operations
 	// build on the failed ones).
-	queue []saver.Op
-	busy  bool
-	idle  chan struct{} // closed when the writer stops
-	err   error
+	queue   []saver.Op
+	busy    bool          // a writer goroutine is running
+	storing bool          // a batch is being stored (by the writer or by finish)
+	idle    chan struct{} // closed when the writer stops
+	err     error
 }
 
 // later queues op for the next commit.
@@ -82,24 +83,37 @@ func (k *committer) commit(ctx context.Context, ops ...saver.Op) error {
 func (k *committer) drain(ctx context.Context) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for len(k.queue) > 0 && k.err == nil {
-		batch := k.queue
-		k.queue = nil
-		k.mu.Unlock()
-		_, err := k.store(ctx, batch)
-		k.mu.Lock()
-		if err != nil {
-			k.err = err
-		}
+	for !k.storing && k.storeQueued(ctx) {
 	}
-	k.queue = nil
 	k.busy = false
 	close(k.idle)
 }
 
+// storeQueued stores the queued operations as one batch and reports
+// whether it stored anything. k.mu must be held and no batch be in store;
+// it is released while the batch is stored.
+func (k *committer) storeQueued(ctx context.Context) bool {
+	if len(k.queue) == 0 || k.err != nil {
+		k.queue = nil
+		return false
+	}
+	batch := k.queue
+	k.queue = nil
+	k.storing = true
+	k.mu.Unlock()
+	_, err := k.store(ctx, batch)
+	k.mu.Lock()
+	k.storing = false
+	if err != nil {
+		k.err = err
+	}
+	return true
+}
+
 // finish ends the run's writing: in exit mode it stores everything pending
 // (even when the run was cancelled: those steps finished); in async mode it
-// waits for the background writer. It returns the first write error.
+// stores what the background writer has not taken yet and waits for what
+// it has. It returns the first write error.
 func (k *committer) finish(ctx context.Context) error {
 	k.mu.Lock()
 	switch k.mode {
@@ -113,10 +127,16 @@ func (k *committer) finish(ctx context.Context) error {
 		_, err := k.store(context.WithoutCancel(ctx), all)
 		return err
 	case DurabilityAsync:
-		idle := k.idle
-		busy := k.busy
+		// What the writer has not taken yet is stored here rather than
+		// waited for: a run usually ends before its writer goroutine got a
+		// core. Only a batch in store must be waited for (it goes first).
+		if !k.storing {
+			for k.storeQueued(context.WithoutCancel(ctx)) {
+			}
+		}
+		idle, wait := k.idle, k.storing
 		k.mu.Unlock()
-		if busy {
+		if wait {
 			<-idle
 		}
 		k.mu.Lock()
