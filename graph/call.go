@@ -27,12 +27,21 @@ const (
 	// DurabilityAsync stores each step in the background, in order, while
 	// the next step runs. The call returns only once every write finished,
 	// and returns the first write error; a failed write also stops the run
-	// at its next step.
+	// at its next step. A crash loses the steps not yet stored.
+	//
+	// An Invoke on the thread's head in this mode (not a Stream) starts
+	// from the saver's cache of the thread and asks the store nothing
+	// first, as a sync one does: its first write is stored only if the
+	// thread's head is still the checkpoint it started from. If another
+	// process or run moved the thread on before that write landed, nothing
+	// of the run is stored and the run starts over once from the new head,
+	// so its nodes run again: they run at least once, as after a crash.
 	DurabilityAsync Durability = "async"
 	// DurabilityExit stores nothing until the run ends (at END, on an
 	// interrupt or on an error); then every checkpoint and write of the run
 	// is stored at once, in one append on a saver.Committer. A crash
-	// loses the whole run.
+	// loses the whole run. Like an async run, it starts from the saver's
+	// cache and starts over if the thread moved on before its write.
 	DurabilityExit Durability = "exit"
 )
 

@@ -98,7 +98,7 @@ func TestDurabilityModesStoreTheSameHistoryInFewerAppends(t *testing.T) {
 func TestSyncDurabilityAppendsOncePerStep(t *testing.T) {
 	t.Parallel()
 	s := memory.New()
-	chain := chainABC(t, s)
+	chain := chainABC(t, s, graph.WithDurability(graph.DurabilitySync))
 	if _, err := chain.Invoke(context.Background(), NoteState{}, graph.Config{ThreadID: "t"}); err != nil {
 		t.Fatal(err)
 	}

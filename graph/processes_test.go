@@ -32,14 +32,16 @@ func (l *sharedLog) Read(ctx context.Context, thread string, after uint64) iter.
 
 // process compiles the chat graph over its own store on log, as another
 // process would.
-func process(t *testing.T, log eventstore.Log) *graph.Graph[ChatState] {
+func process(t *testing.T, log eventstore.Log, mode graph.Durability) *graph.Graph[ChatState] {
 	t.Helper()
-	chain, err := chatGraph().Compile(graph.WithCheckpointer(eventstore.New(log, eventstore.Options{})))
+	chain, err := chatGraph().Compile(graph.WithCheckpointer(eventstore.New(log, eventstore.Options{})), graph.WithDurability(mode))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return chain
 }
+
+var modes = []graph.Durability{graph.DurabilitySync, graph.DurabilityAsync, graph.DurabilityExit}
 
 // humanTurns lists what the human said.
 func humanTurns(s ChatState) []string {
@@ -52,44 +54,53 @@ func humanTurns(s ChatState) []string {
 	return out
 }
 
-// A process answers an invoke from the thread as it last saw it, without
-// asking the log; when another process moved the thread on meanwhile, its
-// first commit is refused and it starts over from the log, so no turn is
-// lost and no branch is made.
-func TestInvokeBuildsOnTurnsAnotherProcessAdded(t *testing.T) {
-	t.Parallel()
-	ctx := t.Context()
-	log := &sharedLog{Log: memory.NewLog()}
-	a, b := process(t, log), process(t, log)
-	cfg := graph.Config{ThreadID: "t"}
-	for i, turn := range []struct {
-		on   *graph.Graph[ChatState]
-		text string
-	}{{a, "one"}, {a, "two"}, {b, "three"}, {a, "four"}, {b, "five"}, {b, "six"}} {
-		out, err := turn.on.Invoke(ctx, human(turn.text), cfg)
-		if err != nil {
-			t.Fatalf("turn %d: %v", i, err)
-		}
-		if want := []string{"one", "two", "three", "four", "five", "six"}[:i+1]; !slices.Equal(humanTurns(out), want) {
-			t.Fatalf("turn %d: conversation %q, want %q", i, humanTurns(out), want)
-		}
-	}
-	// One line of history: every checkpoint's parent is the one before it.
-	var prev string
-	for snap, err := range a.GetStateHistory(ctx, cfg) {
+// assertOneLine fails unless the thread's history is one line: every
+// checkpoint's parent is the one listed after it.
+func assertOneLine(t *testing.T, chain *graph.Graph[ChatState], cfg graph.Config) {
+	t.Helper()
+	var parent string
+	for snap, err := range chain.GetStateHistory(t.Context(), cfg) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if prev != "" && snap.Config.CheckpointID == "" {
-			t.Fatal("empty checkpoint id in history")
+		if parent != "" && parent != snap.Config.CheckpointID {
+			t.Fatalf("history branches: %s is not the parent named before it (%s)", snap.Config.CheckpointID, parent)
 		}
-		if prev != "" && prev != snap.Config.CheckpointID {
-			t.Fatalf("history branches: %s follows %s", prev, snap.Config.CheckpointID)
-		}
-		prev = ""
+		parent = ""
 		if snap.ParentConfig != nil {
-			prev = snap.ParentConfig.CheckpointID
+			parent = snap.ParentConfig.CheckpointID
 		}
+	}
+}
+
+// A process answers an invoke from the thread as it last saw it, without
+// asking the log; when another process moved the thread on meanwhile, its
+// first commit is refused and it starts over from the log, so no turn is
+// lost and no branch is made. In async and exit modes the node has run by
+// then, and runs again.
+func TestInvokeBuildsOnTurnsAnotherProcessAdded(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			log := &sharedLog{Log: memory.NewLog()}
+			a, b := process(t, log, mode), process(t, log, mode)
+			cfg := graph.Config{ThreadID: "t"}
+			for i, turn := range []struct {
+				on   *graph.Graph[ChatState]
+				text string
+			}{{a, "one"}, {a, "two"}, {b, "three"}, {a, "four"}, {b, "five"}, {b, "six"}} {
+				out, err := turn.on.Invoke(ctx, human(turn.text), cfg)
+				if err != nil {
+					t.Fatalf("turn %d: %v", i, err)
+				}
+				if want := []string{"one", "two", "three", "four", "five", "six"}[:i+1]; !slices.Equal(humanTurns(out), want) {
+					t.Fatalf("turn %d: conversation %q, want %q", i, humanTurns(out), want)
+				}
+			}
+			assertOneLine(t, a, cfg)
+		})
 	}
 }
 
@@ -97,17 +108,45 @@ func TestInvokeBuildsOnTurnsAnotherProcessAdded(t *testing.T) {
 // before it appends.
 func TestInvokeOnACachedThreadDoesNotReadTheLog(t *testing.T) {
 	t.Parallel()
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			t.Parallel()
+			log := &sharedLog{Log: memory.NewLog()}
+			a := process(t, log, mode)
+			cfg := graph.Config{ThreadID: "t"}
+			if _, err := a.Invoke(t.Context(), human("one"), cfg); err != nil {
+				t.Fatal(err)
+			}
+			before := log.lastSeqs.Load()
+			if _, err := a.Invoke(t.Context(), human("two"), cfg); err != nil {
+				t.Fatal(err)
+			}
+			if n := log.lastSeqs.Load() - before; n != 0 {
+				t.Fatalf("a cached invoke read the log's last sequence %d times, want 0", n)
+			}
+		})
+	}
+}
+
+// A stream shows the caller each step as it happens, so in async mode,
+// where a node may run before the run's first write is confirmed, a
+// streamed run reads the log first rather than start from the cache.
+func TestAsyncStreamReadsTheLogFirst(t *testing.T) {
+	t.Parallel()
 	log := &sharedLog{Log: memory.NewLog()}
-	a := process(t, log)
+	a := process(t, log, graph.DurabilityAsync)
 	cfg := graph.Config{ThreadID: "t"}
 	if _, err := a.Invoke(t.Context(), human("one"), cfg); err != nil {
 		t.Fatal(err)
 	}
 	before := log.lastSeqs.Load()
-	if _, err := a.Invoke(t.Context(), human("two"), cfg); err != nil {
-		t.Fatal(err)
+	in := human("two")
+	for _, err := range a.Stream(t.Context(), &in, cfg, graph.StreamValues) {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	if n := log.lastSeqs.Load() - before; n != 0 {
-		t.Fatalf("a cached invoke read the log's last sequence %d times, want 0", n)
+	if n := log.lastSeqs.Load() - before; n == 0 {
+		t.Fatal("an async stream started from the cache without asking the log")
 	}
 }

@@ -26,10 +26,10 @@ type run struct {
 	outcome *Outcome            // filled when the run stops on an interrupt
 
 	// optimistic: the run read the latest checkpoint from the saver's cache
-	// (saver.CachedGetter), and its first commit, made before any node runs,
-	// stores the input only if that checkpoint is still the latest
-	// (saver.PutOp.IfLatest). If it is not, the run starts over from a
-	// fresh read. This saves the read's round trip to the store.
+	// (saver.CachedGetter), and its first commit stores the input only if
+	// that checkpoint is still the latest (saver.PutOp.IfLatest). If it is
+	// not, nothing of the run is stored and it starts over from a fresh
+	// read. This saves the read's round trip to the store.
 	optimistic bool
 }
 
@@ -98,15 +98,31 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 			resumed: input == nil, outcome: cl.outcome, optimistic: optimistic,
 		}
 	}
-	// Only a sync run stores its input before any node runs, so only it may
-	// start from a read that its first commit confirms.
-	r := newRun(c.cached != nil && input != nil && cfg.CheckpointID == "" && cl.durability == DurabilitySync)
-	out, err := c.start(ctx, r, input, cfg, resume, emit)
+	// A run that starts from the cache learns that the cache was stale
+	// only from its first commit, and then starts over from a fresh read.
+	// A sync run makes that commit before any node runs. An async or exit
+	// run may already have run nodes by then, so it is optimistic only
+	// when nothing it did was shown to the caller (no stream).
+	optimistic := c.cached != nil && input != nil && cfg.CheckpointID == "" &&
+		(cl.durability == DurabilitySync || emit == nil)
+	r := newRun(optimistic)
+	out, err := c.runAndFinish(ctx, r, input, cfg, resume, emit)
 	if r.optimistic && errors.Is(err, saver.ErrStale) {
+		if cl.outcome != nil {
+			*cl.outcome = Outcome{}
+		}
 		r = newRun(false) // another process moved the thread on: read it
-		out, err = c.start(ctx, r, input, cfg, resume, emit)
+		out, err = c.runAndFinish(ctx, r, input, cfg, resume, emit)
 	}
+	return out, err
+}
+
+// runAndFinish runs r and waits for its writes; it returns the run's error
+// or, failing that, the first write error.
+func (c *Graph[S]) runAndFinish(ctx context.Context, r *run, input *S, cfg Config, resume *any, emit func(*point, []*task) bool) (S, error) {
+	out, err := c.start(ctx, r, input, cfg, resume, emit)
 	if ferr := r.k.finish(ctx); ferr != nil {
+		var zero S
 		if err != nil && errors.Is(err, ferr) {
 			return zero, err // the run already stopped on it
 		}
