@@ -22,12 +22,14 @@ type Durability string
 // The durability modes.
 const (
 	// DurabilitySync stores every step before the next one starts: a crash
-	// loses at most the step that was running. The default.
+	// loses at most the step that was running, and a node runs only once
+	// its input is stored.
 	DurabilitySync Durability = "sync"
 	// DurabilityAsync stores each step in the background, in order, while
 	// the next step runs. The call returns only once every write finished,
 	// and returns the first write error; a failed write also stops the run
-	// at its next step. A crash loses the steps not yet stored.
+	// at its next step. A crash loses the steps not yet stored. The
+	// default, as in LangGraph.
 	//
 	// An Invoke on the thread's head in this mode (not a Stream) starts
 	// from the saver's cache of the thread and asks the store nothing

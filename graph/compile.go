@@ -33,8 +33,8 @@ func WithRecursionLimit(n int) Option { return func(o *options) { o.limit = n } 
 func WithName(name string) Option { return func(o *options) { o.name = name } }
 
 // WithDurability sets when runs store their steps (see Durability).
-// Defaults to DurabilitySync; a call can override it by passing a
-// Durability.
+// Defaults to DurabilityAsync, as in LangGraph; a call can override it by
+// passing a Durability.
 func WithDurability(d Durability) Option { return func(o *options) { o.durability = d } }
 
 // WithInterruptBefore stops a run before any of the named nodes runs
@@ -85,7 +85,7 @@ type Graph[S any] struct {
 // every problem found: bad state tags, unknown nodes, a missing entry,
 // unreachable nodes.
 func (g *StateGraph[S]) Compile(opts ...Option) (*Graph[S], error) {
-	o := options{limit: DefaultRecursionLimit, name: "graph", durability: DurabilitySync}
+	o := options{limit: DefaultRecursionLimit, name: "graph", durability: DurabilityAsync}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -39,7 +39,8 @@
 // elements. Appending to them is safe: they have no spare capacity.
 //
 // Durability (WithDurability, or per call) says when steps are stored:
-// before the next step starts (sync, the default), in the background while
-// it runs (async), or only when the run ends (exit). Every mode reports
-// every write error from the call that made it.
+// before the next step starts (sync), in the background while it runs
+// (async, the default, as in LangGraph), or only when the run ends (exit).
+// Every mode reports every write error from the call that made it, and a
+// call returns only once its writes are stored.
 package graph
