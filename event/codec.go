@@ -47,6 +47,38 @@ func Encode(recs []Record) ([]byte, error) {
 	return b, nil
 }
 
+// EncodeCommit encodes recs as Encode does, and keeps in each checkpoint
+// record its encoding, a slice of the payload. A thread that Settles the
+// records keeps those bytes and its snapshots copy them. recs must not
+// change afterwards.
+func EncodeCommit(recs []Record) ([]byte, error) {
+	var stack [8][2]int
+	spans := stack[:0]
+	if len(recs) > len(stack) {
+		spans = make([][2]int, 0, len(recs))
+	}
+	e := getEncoder()
+	defer putEncoder(e)
+	if recs == nil {
+		e.nil()
+	} else {
+		e.arrayLen(len(recs))
+		for i := range recs {
+			spans = append(spans, e.record(&recs[i]))
+		}
+	}
+	b, err := e.bytes()
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
+	}
+	for i, sp := range spans {
+		if sp[1] > sp[0] {
+			recs[i].cpEnc = b[sp[0]:sp[1]:sp[1]]
+		}
+	}
+	return b, nil
+}
+
 // Decode decodes an event payload and checks every record's kind, version
 // and body. Errors are *DecodeError.
 func Decode(payload []byte) ([]Record, error) {

@@ -16,7 +16,9 @@ func (e *encoder) records(recs []Record) {
 	}
 }
 
-func (e *encoder) record(r *Record) {
+// record writes r and returns where its checkpoint's encoding lies in e.b
+// (start and end; equal when r has none).
+func (e *encoder) record(r *Record) (cp [2]int) {
 	e.mapLen(2 + count(r.Checkpoint != nil, r.Writes != nil, r.Seed != nil, r.Tombstone != nil, r.Rollback != nil))
 	e.str("k")
 	e.str(string(r.Kind))
@@ -24,7 +26,9 @@ func (e *encoder) record(r *Record) {
 	e.int(r.V)
 	if r.Checkpoint != nil {
 		e.str("cp")
+		cp[0] = len(e.b)
 		e.checkpoint(r.Checkpoint)
+		cp[1] = len(e.b)
 	}
 	if r.Writes != nil {
 		e.str("wr")
@@ -46,6 +50,7 @@ func (e *encoder) record(r *Record) {
 		e.str("runs")
 		e.strings(r.Rollback.RunIDs)
 	}
+	return cp
 }
 
 // count counts the fields that are written.
@@ -231,7 +236,11 @@ func (e *encoder) seed(s *SeedRecord) {
 func (e *encoder) seedEntry(se *SeedEntry) {
 	e.mapLen(1 + count(len(se.Writes) > 0, se.Seq != 0, se.Removed))
 	e.str("cp")
-	e.checkpoint(&se.Checkpoint)
+	if se.enc != nil {
+		e.b = append(e.b, se.enc...)
+	} else {
+		e.checkpoint(&se.Checkpoint)
+	}
 	if len(se.Writes) > 0 {
 		e.str("w")
 		e.writeList(se.Writes)

@@ -31,6 +31,10 @@ type Record struct {
 	Seed       *SeedRecord       `msgpack:"sd,omitempty"`
 	Tombstone  *TombstoneRecord  `msgpack:"tb,omitempty"`
 	Rollback   *RollbackRecord   `msgpack:"rb,omitempty"`
+
+	// cpEnc is Checkpoint as EncodeCommit encoded it, for Settle to keep
+	// with the checkpoint (see SeedEntry.enc). It is not stored.
+	cpEnc []byte
 }
 
 // Op says how a channel delta applies to the parent's value.
@@ -107,6 +111,11 @@ type SeedEntry struct {
 	Writes     []WriteRecord    `msgpack:"w,omitempty"`
 	Seq        uint64           `msgpack:"seq,omitempty"` // the sequence that wrote it, in snapshots
 	Removed    bool             `msgpack:"rm,omitempty"`  // rolled back, kept for its descendants' values
+
+	// enc is Checkpoint encoded, when the thread kept the bytes it was
+	// stored as: a snapshot copies them instead of encoding every
+	// checkpoint of the history again. It is not stored.
+	enc []byte
 }
 
 // SeedRecord replaces a thread's state with Entries, applied in order.

@@ -85,7 +85,7 @@ func Restore(b []byte) (*Thread, error) {
 func (t *Thread) seed() *SeedRecord {
 	s := &SeedRecord{DeletedThrough: t.deletedThrough, Entries: make([]SeedEntry, 0, len(t.applied))}
 	for _, e := range t.applied {
-		s.Entries = append(s.Entries, SeedEntry{Checkpoint: e.rec, Writes: slices.Clone(e.writes), Seq: e.seq, Removed: e.removed})
+		s.Entries = append(s.Entries, SeedEntry{Checkpoint: e.rec, Writes: slices.Clone(e.writes), Seq: e.seq, Removed: e.removed, enc: e.enc})
 	}
 	return s
 }

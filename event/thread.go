@@ -43,6 +43,7 @@ type namespace struct {
 
 type entry struct {
 	rec     CheckpointRecord
+	enc     []byte // rec as it was encoded, when known (see SeedEntry.enc)
 	values  channelValues
 	writes  []WriteRecord // sorted by (task id, idx)
 	seq     uint64
@@ -107,7 +108,7 @@ func (t *Thread) Settle(seq uint64, recs []Record) {
 	for _, r := range recs {
 		if r.Kind == KindCheckpoint {
 			if e := t.entry(r.Checkpoint.NS, r.Checkpoint.ID); e != nil {
-				e.seq = seq
+				e.seq, e.enc = seq, r.cpEnc
 			}
 		}
 	}
@@ -118,7 +119,7 @@ func (t *Thread) Settle(seq uint64, recs []Record) {
 func (t *Thread) applyRecord(seq uint64, r *Record) {
 	switch r.Kind {
 	case KindCheckpoint:
-		t.putCheckpoint(seq, *r.Checkpoint)
+		t.putCheckpoint(seq, *r.Checkpoint).enc = r.cpEnc
 	case KindWrites:
 		if e := t.entry(r.Writes.NS, r.Writes.CheckpointID); e != nil {
 			for _, w := range r.Writes.Writes {
@@ -196,7 +197,7 @@ func (t *Thread) putCheckpoint(seq uint64, rec CheckpointRecord) *entry {
 		t.applied = append(t.applied, e)
 		n.entries[rec.ID] = e
 	}
-	e.rec, e.values, e.seq, e.removed = rec, values, seq, false
+	e.rec, e.values, e.seq, e.removed, e.enc = rec, values, seq, false, nil
 	if n.latestOK && rec.ID > n.latest {
 		n.latest = rec.ID
 	}

@@ -206,7 +206,7 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 		recs, err := plan(c.t)
 		if err == nil && len(recs) > 0 {
 			var payload []byte
-			if payload, err = event.Encode(recs); err != nil {
+			if payload, err = event.EncodeCommit(recs); err != nil {
 				err = fmt.Errorf("thread %q: %w", thread, err)
 			} else {
 				var seq uint64
