@@ -15,8 +15,8 @@ type chatState struct {
 }
 
 // appendOne compiles a one-node graph whose node appends one message of
-// size bytes per invoke.
-func appendOne(s saver.Saver, size int) (*graph.Graph[chatState], error) {
+// size bytes per invoke, with durability mode d ("" for the default).
+func appendOne(s saver.Saver, size int, d graph.Durability) (*graph.Graph[chatState], error) {
 	text := strings.Repeat("x", size)
 	g := graph.New[chatState]()
 	g.AddNode("reply", func(context.Context, chatState) (chatState, error) {
@@ -24,7 +24,11 @@ func appendOne(s saver.Saver, size int) (*graph.Graph[chatState], error) {
 	})
 	g.AddEdge(graph.START, "reply")
 	g.AddEdge("reply", graph.END)
-	return g.Compile(graph.WithCheckpointer(s))
+	opts := []graph.Option{graph.WithCheckpointer(s)}
+	if d != "" {
+		opts = append(opts, graph.WithDurability(d))
+	}
+	return g.Compile(opts...)
 }
 
 // turn is one invoke with a human message of size bytes, which the node

@@ -18,6 +18,8 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+
+	"github.com/jetgraph/jetgraph/graph"
 )
 
 func main() {
@@ -36,6 +38,8 @@ type options struct {
 	invokes int
 	turns   int
 	dir     string
+	// durability is the graph's durability mode; "" leaves the default.
+	durability graph.Durability
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -45,11 +49,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	invokes := fs.Int("invokes", 2000, "invokes in the steps phase")
 	turns := fs.Int("turns", 1000, "turns of the thread in the state phase")
 	dir := fs.String("dir", "", "data directory (default: a temporary one, removed at the end)")
+	durability := fs.String("durability", "", "the graph's durability mode: sync, async or exit (default: the graph's default, async)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	o := options{savers: split(*savers), phases: split(*phases), invokes: *invokes, turns: *turns, dir: *dir}
+	o := options{savers: split(*savers), phases: split(*phases), invokes: *invokes, turns: *turns, dir: *dir, durability: graph.Durability(*durability)}
 	if o.dir == "" {
 		d, err := os.MkdirTemp("", "jetgraph-bench-")
 		if err != nil {

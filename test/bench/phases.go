@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -20,7 +21,7 @@ func steps(ctx context.Context, name string, o options, out *printer) error {
 		return err
 	}
 	defer b.close(context.WithoutCancel(ctx)) //nolint:errcheck // best effort
-	chain, err := appendOne(b.saver, 64)
+	chain, err := appendOne(b.saver, 64, o.durability)
 	if err != nil {
 		return err
 	}
@@ -60,6 +61,7 @@ func steps(ctx context.Context, name string, o options, out *printer) error {
 		"invokes_per_s":          round(float64(o.invokes)/elapsed.Seconds(), 0),
 		"checkpoints_per_invoke": round(float64(cps)/float64(o.invokes), 2),
 		"appends_per_invoke":     round(float64(after-before)/float64(o.invokes), 2),
+		"durability":             cmp.Or(string(o.durability), "default"),
 	})
 	return nil
 }
@@ -88,7 +90,7 @@ func storageFor(ctx context.Context, name string, o options, turns int) (uint64,
 		return 0, err
 	}
 	defer b.close(context.WithoutCancel(ctx)) //nolint:errcheck // best effort
-	chain, err := appendOne(b.saver, 200)
+	chain, err := appendOne(b.saver, 200, o.durability)
 	if err != nil {
 		return 0, err
 	}
@@ -108,7 +110,7 @@ func state(ctx context.Context, name string, o options, out *printer) error {
 		return err
 	}
 	defer b.close(context.WithoutCancel(ctx)) //nolint:errcheck // best effort
-	chain, err := appendOne(b.saver, 200)
+	chain, err := appendOne(b.saver, 200, o.durability)
 	if err != nil {
 		return err
 	}
