@@ -108,8 +108,8 @@ func (f *field) reduce(tl *threadLists, cur reflect.Value, curB []byte, has bool
 	case f.reducer == reducerAppend:
 		return f.extend(tl, cur, curB, upd, updB)
 	case f.reducer == reducerMessages:
-		c := cur.Interface().([]message.Message)
-		u := upd.Interface().([]message.Message)
+		c, _ := reflect.TypeAssert[[]message.Message](cur) // TypeAssert does not box the slice
+		u, _ := reflect.TypeAssert[[]message.Message](upd)
 		if added, ok := message.MergeAdded(c, u); ok {
 			add := reflect.ValueOf(added)
 			tail, err := f.encode(add)

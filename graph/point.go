@@ -65,7 +65,7 @@ func (p *point) child(src saver.Source, step int, runID string) *point {
 		thread:      p.thread,
 		id:          saver.NewCheckpointID(p.id),
 		parentID:    p.id,
-		md:          saver.Metadata{Source: src, Step: step, RunID: runID, Parents: map[string]string{}},
+		md:          saver.Metadata{Source: src, Step: step, RunID: runID}, // no parent graphs: Parents stays nil, as stored
 		ts:          time.Now().UTC(),
 		values:      maps.Clone(p.values),
 		versions:    maps.Clone(p.versions),
@@ -185,8 +185,9 @@ func (c *Graph[S]) view(state reflect.Value) S {
 	for _, f := range c.schema.fields {
 		fv := v.Field(f.index)
 		if fv.Kind() == reflect.Slice && !fv.IsNil() {
-			fv.Set(fv.Slice3(0, fv.Len(), fv.Len()))
+			fv.SetCap(fv.Len())
 		}
 	}
-	return v.Interface().(S)
+	s, _ := reflect.TypeAssert[S](v)
+	return s
 }
