@@ -36,16 +36,7 @@ func (e *DecodeError) Unwrap() []error { return []error{e.Err, saver.ErrCorrupt}
 // Encode encodes a batch of records as one event payload. The encoding is
 // deterministic: map keys are sorted. It is written by hand (see encoder),
 // with the bytes marshal's reflection encoder would write.
-func Encode(recs []Record) ([]byte, error) {
-	e := getEncoder()
-	defer putEncoder(e)
-	e.records(recs)
-	b, err := e.bytes()
-	if err != nil {
-		return nil, fmt.Errorf("encode event: %w", err)
-	}
-	return b, nil
-}
+func Encode(recs []Record) ([]byte, error) { return encodeRecords(recs, nil) }
 
 // EncodeCommit encodes recs as Encode does, and keeps in each checkpoint
 // record its encoding, a slice of the payload. A thread that Settles the
@@ -54,27 +45,27 @@ func Encode(recs []Record) ([]byte, error) {
 func EncodeCommit(recs []Record) ([]byte, error) {
 	var stack [8][2]int
 	spans := stack[:0]
-	if len(recs) > len(stack) {
-		spans = make([][2]int, 0, len(recs))
-	}
-	e := getEncoder()
-	defer putEncoder(e)
-	if recs == nil {
-		e.nil()
-	} else {
-		e.arrayLen(len(recs))
-		for i := range recs {
-			spans = append(spans, e.record(&recs[i]))
-		}
-	}
-	b, err := e.bytes()
+	b, err := encodeRecords(recs, &spans)
 	if err != nil {
-		return nil, fmt.Errorf("encode event: %w", err)
+		return nil, err
 	}
 	for i, sp := range spans {
 		if sp[1] > sp[0] {
 			recs[i].cpEnc = b[sp[0]:sp[1]:sp[1]]
 		}
+	}
+	return b, nil
+}
+
+// encodeRecords encodes recs and, when spans is not nil, appends to it
+// where each record's checkpoint lies in the result.
+func encodeRecords(recs []Record, spans *[][2]int) ([]byte, error) {
+	e := getEncoder()
+	defer putEncoder(e)
+	e.records(recs, spans)
+	b, err := e.bytes()
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
 	}
 	return b, nil
 }

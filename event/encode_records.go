@@ -5,14 +5,19 @@ package event
 // a nil pointer or an empty map or slice, and the map's length counts the
 // fields written. A field without omitempty writes a nil slice or map as nil.
 
-func (e *encoder) records(recs []Record) {
+// records writes recs and, when spans is not nil, appends to it where each
+// record's checkpoint encoding lies in e.b.
+func (e *encoder) records(recs []Record, spans *[][2]int) {
 	if recs == nil {
 		e.nil()
 		return
 	}
 	e.arrayLen(len(recs))
 	for i := range recs {
-		e.record(&recs[i])
+		cp := e.record(&recs[i])
+		if spans != nil {
+			*spans = append(*spans, cp)
+		}
 	}
 }
 

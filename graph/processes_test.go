@@ -2,12 +2,10 @@ package graph_test
 
 import (
 	"context"
-	"iter"
 	"slices"
 	"sync/atomic"
 	"testing"
 
-	"github.com/jetgraph/jetgraph/event"
 	"github.com/jetgraph/jetgraph/graph"
 	"github.com/jetgraph/jetgraph/message"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
@@ -24,10 +22,6 @@ type sharedLog struct {
 func (l *sharedLog) LastSeq(ctx context.Context, thread string) (uint64, error) {
 	l.lastSeqs.Add(1)
 	return l.Log.LastSeq(ctx, thread)
-}
-
-func (l *sharedLog) Read(ctx context.Context, thread string, after uint64) iter.Seq2[event.Event, error] {
-	return l.Log.Read(ctx, thread, after)
 }
 
 // process compiles the chat graph over its own store on log, as another

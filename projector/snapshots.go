@@ -94,16 +94,9 @@ func (s *Snapshots) Load(ctx context.Context, thread string) ([]byte, uint64, er
 }
 
 func (s *Snapshots) load(ctx context.Context, tok string) ([]byte, uint64, error) {
-	e, err := s.kv.Get(ctx, manifestKey(tok))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, 0, nil
-	}
-	if err != nil {
+	m, _, err := s.current(ctx, tok)
+	if m == nil || err != nil {
 		return nil, 0, err
-	}
-	var m manifest
-	if err := json.Unmarshal(e.Value(), &m); err != nil {
-		return nil, 0, fmt.Errorf("manifest: %w: %w", saver.ErrCorrupt, err)
 	}
 	buf := make([]byte, 0, m.Size)
 	for i := range m.Chunks {
@@ -127,6 +120,9 @@ func (s *Snapshots) Save(ctx context.Context, thread string, seq uint64, data []
 		return err
 	}
 	old, rev, err := s.current(ctx, tok)
+	if errors.Is(err, saver.ErrCorrupt) {
+		err = nil // unreadable: replace it
+	}
 	if err != nil {
 		return fmt.Errorf("save snapshot of thread %q: %w", thread, err)
 	}
@@ -170,6 +166,10 @@ func (s *Snapshots) Save(ctx context.Context, thread string, seq uint64, data []
 	return nil
 }
 
+// current reads the thread's manifest and its revision: nil when there is
+// none. A manifest that does not parse is an error wrapping
+// saver.ErrCorrupt, returned with an empty manifest and its revision so
+// that Save can replace it.
 func (s *Snapshots) current(ctx context.Context, tok string) (*manifest, uint64, error) {
 	e, err := s.kv.Get(ctx, manifestKey(tok))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -180,7 +180,7 @@ func (s *Snapshots) current(ctx context.Context, tok string) (*manifest, uint64,
 	}
 	var m manifest
 	if err := json.Unmarshal(e.Value(), &m); err != nil {
-		return &manifest{}, e.Revision(), nil // unreadable: replace it
+		return &manifest{}, e.Revision(), fmt.Errorf("manifest: %w: %w", saver.ErrCorrupt, err)
 	}
 	return &m, e.Revision(), nil
 }

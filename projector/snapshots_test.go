@@ -2,12 +2,14 @@ package projector_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"testing"
 
 	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/natsembed/natstest"
 	"github.com/jetgraph/jetgraph/projector"
+	"github.com/jetgraph/jetgraph/saver"
 )
 
 func TestMain(m *testing.M) { os.Exit(natstest.Main(m)) }
@@ -73,5 +75,30 @@ func TestMissingSnapshotIsNil(t *testing.T) {
 	got, seq, err := s.Load(t.Context(), "nobody")
 	if err != nil || got != nil || seq != 0 {
 		t.Fatalf("load of a thread without snapshot: %v %d %v", got, seq, err)
+	}
+}
+
+// A manifest that does not parse makes Load fail with saver.ErrCorrupt,
+// and the next Save replaces it.
+func TestUnreadableManifestIsCorruptAndReplaced(t *testing.T) {
+	t.Parallel()
+	_, s := setup(t, projector.Config{})
+	ctx := t.Context()
+	tok, err := eventlog.EncodeThread("t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.KeyValue().Put(ctx, "m."+tok, []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load(ctx, "t"); !errors.Is(err, saver.ErrCorrupt) {
+		t.Fatalf("load with an unreadable manifest: %v, want saver.ErrCorrupt", err)
+	}
+	if err := s.Save(ctx, "t", 3, []byte("state")); err != nil {
+		t.Fatalf("save over an unreadable manifest: %v", err)
+	}
+	got, seq, err := s.Load(ctx, "t")
+	if err != nil || string(got) != "state" || seq != 3 {
+		t.Fatalf("load after save: %q %d %v", got, seq, err)
 	}
 }
