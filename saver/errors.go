@@ -3,6 +3,7 @@ package saver
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors. Every backend maps its native errors to these; check them
@@ -100,3 +101,45 @@ func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 // Invalid returns an *InvalidError.
 func Invalid(field, reason string) error { return &InvalidError{Field: field, Reason: reason} }
+
+// BusyError says that another run holds the thread: it took the thread's
+// lease (LeaseOp) and its lease has not lapsed. Nothing was written. It
+// unwraps to ErrConflict.
+type BusyError struct {
+	ThreadID string
+	// RunID is the run that holds the thread.
+	RunID string
+	// Until is when the holder's lease lapses unless it renews it.
+	Until time.Time
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("thread %q: run %s is in progress (lease until %s): %v", e.ThreadID, e.RunID, e.Until.UTC().Format(time.RFC3339Nano), ErrConflict)
+}
+
+// Unwrap returns ErrConflict.
+func (e *BusyError) Unwrap() error { return ErrConflict }
+
+// CorruptError names stored data that could not be decoded: the thread, the
+// checkpoint (when known) and the log sequence of the event that wrote it.
+// It unwraps to ErrCorrupt and to the cause.
+type CorruptError struct {
+	ThreadID     string
+	CheckpointID string
+	Seq          uint64
+	Err          error
+}
+
+func (e *CorruptError) Error() string {
+	msg := fmt.Sprintf("thread %q", e.ThreadID)
+	if e.CheckpointID != "" {
+		msg += " checkpoint " + e.CheckpointID
+	}
+	if e.Seq != 0 {
+		msg += fmt.Sprintf(" (event %d)", e.Seq)
+	}
+	return msg + fmt.Sprintf(": %v: %v", ErrCorrupt, e.Err)
+}
+
+// Unwrap returns ErrCorrupt and the cause.
+func (e *CorruptError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }

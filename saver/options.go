@@ -1,6 +1,9 @@
 package saver
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Copier is implemented by savers that copy a whole thread cheaply.
 type Copier interface {
@@ -50,10 +53,30 @@ type Locator interface {
 	Locate(ctx context.Context, checkpointID string) (Config, error)
 }
 
-// Op is one operation of a Commit: exactly one of Put and Writes is set.
+// Op is one operation of a Commit: exactly one of Put, Writes and Lease is
+// set.
 type Op struct {
 	Put    *PutOp
 	Writes *WritesOp
+	Lease  *LeaseOp
+}
+
+// LeaseOp claims a thread for one run, renews the claim or releases it, so
+// that two runs never interleave on a thread. A run puts one in each of its
+// commits: the first claims the thread, later ones renew the claim, the
+// last releases it (Until zero).
+//
+// A lease op of run R fails with a *BusyError (matching ErrConflict), and
+// its commit stores nothing, when another run holds the thread and its
+// lease has not lapsed at the time of the op (by the committing process's
+// clock: hosts must agree on the time to well within a lease's length).
+// Otherwise R holds the thread until Until, or no run does when Until is
+// zero. A run that crashed holds the thread until its lease lapses.
+type LeaseOp struct {
+	ThreadID string
+	RunID    string
+	// Until is when the claim lapses unless renewed; zero releases it.
+	Until time.Time
 }
 
 // PutOp is the arguments of Saver.Put, and a condition.
@@ -93,7 +116,8 @@ type CachedGetter interface {
 // that follows them, so that a crash leaves either all of them or none.
 type Committer interface {
 	// Commit applies ops in order, each seeing the ones before it, and
-	// stores them together. Like Put, it may keep the checkpoints'
+	// stores them together. A commit that is too large for one append of
+	// the store is an error matching ErrTooLarge and stores nothing. Like Put, it may keep the checkpoints'
 	// maps and byte slices. It returns the config of each Put, in order. If
 	// any op fails, nothing is stored. All ops must name the same thread.
 	Commit(ctx context.Context, ops []Op) ([]Config, error)

@@ -50,3 +50,32 @@ type SnapshotLoader interface {
 type SnapshotSaver interface {
 	SaveSnapshot(ctx context.Context, thread string, seq uint64, snapshot []byte) error
 }
+
+// BlobStore is implemented by logs that keep large values out of line. The
+// store puts a value larger than its threshold in the blob store under the
+// hex SHA-256 of its bytes before it appends the event that refers to it,
+// so a reader never meets a reference to a missing blob. Blobs belong to a
+// thread: a fork or copy stores the blobs it refers to under its own
+// thread, and deleting, pruning or rolling back a thread removes the blobs
+// nothing refers to any more.
+type BlobStore interface {
+	// PutBlob stores data under the thread and key (the hex SHA-256 of
+	// data). Storing a key that exists does nothing.
+	PutBlob(ctx context.Context, thread, key string, data []byte) error
+	// GetBlob returns the data stored under the thread and key; a missing
+	// blob is an error matching saver.ErrNotFound.
+	GetBlob(ctx context.Context, thread, key string) ([]byte, error)
+	// Blobs yields the keys stored under the thread.
+	Blobs(ctx context.Context, thread string) iter.Seq2[string, error]
+	// DeleteBlobs removes the thread's blobs with the given keys; missing
+	// keys are ignored.
+	DeleteBlobs(ctx context.Context, thread string, keys []string) error
+}
+
+// AppendLimiter is implemented by logs that refuse events above a size
+// (the JetStream log: the server's max payload). The store keeps values out
+// of line, in the log's BlobStore, until an event fits.
+type AppendLimiter interface {
+	// MaxAppendBytes is the largest payload Append accepts.
+	MaxAppendBytes() int
+}
