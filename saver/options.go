@@ -77,6 +77,12 @@ type LeaseOp struct {
 	RunID    string
 	// Until is when the claim lapses unless renewed; zero releases it.
 	Until time.Time
+	// IfLatest, when not empty, also requires that it is the latest
+	// checkpoint of namespace CheckpointNS when the op applies; otherwise
+	// the op fails with a *StaleError. A run that starts without a Put (a
+	// resume) claims the thread with the checkpoint it read as the head.
+	IfLatest     string
+	CheckpointNS string
 }
 
 // PutOp is the arguments of Saver.Put, and a condition.
