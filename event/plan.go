@@ -21,7 +21,7 @@ import (
 
 // PlanPut plans saver.Saver.Put.
 func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadata, newVersions map[string]uint64) ([]Record, saver.Config, error) {
-	if err := saver.ValidatePut(cfg, cp); err != nil {
+	if err := validatePut(cfg, cp); err != nil {
 		return nil, saver.Config{}, err
 	}
 	if err := t.checkParent(cfg.CheckpointNS, cfg.CheckpointID); err != nil {
@@ -107,7 +107,7 @@ func (t *Thread) checkParent(ns, parentID string) error {
 
 // PlanWrites plans saver.Saver.PutWrites. The checkpoint must exist.
 func (t *Thread) PlanWrites(cfg saver.Config, writes []saver.Write, taskID string) ([]Record, error) {
-	if err := saver.ValidateWrites(cfg, taskID); err != nil {
+	if err := validateWrites(cfg, taskID); err != nil {
 		return nil, err
 	}
 	if e := t.entry(cfg.CheckpointNS, cfg.CheckpointID); e == nil || e.removed {

@@ -369,6 +369,13 @@ func (s *Store) encode(ctx context.Context, c *cached, thread string, recs []eve
 	return payload, nil
 }
 
+// SnapshotDue is the snapshot policy every snapshot writer follows: a new
+// snapshot is due once the bytes of events folded since the last one
+// outweigh it, and minBytes, so that snapshots stay linear in the log.
+func SnapshotDue(bytesSince, lastSnapshot, minBytes int) bool {
+	return bytesSince >= max(lastSnapshot, minBytes)
+}
+
 // maybeSnapshot takes a snapshot when the events since the last one
 // outweigh it (and MinSnapshotBytes), so snapshots stay linear in the log.
 // c.mu must be held.
@@ -378,7 +385,7 @@ func (s *Store) maybeSnapshot(ctx context.Context, c *cached, thread string, n i
 		return
 	}
 	c.bytesSince += n
-	if c.snapping || c.bytesSince < max(c.snapSize, s.opts.MinSnapshotBytes) {
+	if c.snapping || !SnapshotDue(c.bytesSince, c.snapSize, s.opts.MinSnapshotBytes) {
 		return
 	}
 	f := c.t.Freeze()
@@ -410,7 +417,7 @@ func (s *Store) snapshotInBackground(ctx context.Context, ss SnapshotSaver, c *c
 			return
 		}
 		c.snapSize = size
-		if c.t != nil && c.t.Seq > f.Seq() && !c.t.Provisional() && c.bytesSince >= max(c.snapSize, s.opts.MinSnapshotBytes) {
+		if c.t != nil && c.t.Seq > f.Seq() && !c.t.Provisional() && SnapshotDue(c.bytesSince, c.snapSize, s.opts.MinSnapshotBytes) {
 			s.snapshotInBackground(ctx, ss, c, thread, c.t.Freeze())
 		}
 	}()
@@ -480,7 +487,7 @@ func (s *Store) get(ctx context.Context, cfg saver.Config, fresh bool) (*saver.T
 
 // Put implements saver.Saver.
 func (s *Store) Put(ctx context.Context, cfg saver.Config, cp saver.Checkpoint, md saver.Metadata, newVersions map[string]uint64) (saver.Config, error) {
-	if err := saver.ValidatePut(cfg, cp); err != nil {
+	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
 		return saver.Config{}, err
 	}
 	var out saver.Config
@@ -494,7 +501,7 @@ func (s *Store) Put(ctx context.Context, cfg saver.Config, cp saver.Checkpoint, 
 
 // PutWrites implements saver.Saver.
 func (s *Store) PutWrites(ctx context.Context, cfg saver.Config, writes []saver.Write, taskID string) error {
-	if err := saver.ValidateWrites(cfg, taskID); err != nil {
+	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
 		return err
 	}
 	_, err := s.write(ctx, cfg.ThreadID, func(t *event.Thread) ([]event.Record, error) {
