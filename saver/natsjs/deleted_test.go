@@ -178,9 +178,8 @@ func TestRemovedDataIsGoneFromEveryReadPathAndStore(t *testing.T) {
 }
 
 // rollbackCompacts says whether DeleteForRuns compacts the thread (appends
-// a seed and truncates below it) in saver/eventstore. Until it does, the
-// rolled-back run's data stays in the stream and the checks of it skip.
-const rollbackCompacts = false
+// a seed and truncates below it) in saver/eventstore: it does.
+const rollbackCompacts = true
 
 // verify checks that nothing the test removed is read or stored.
 func verify(t *testing.T, js jetstream.JetStream, cfg natsjs.Config, s *natsjs.Saver) {
