@@ -44,6 +44,7 @@ var (
 	propSeed  = flag.Uint64("seed", 0, "replay the fold property with this seed (also JETGRAPH_PROPERTY_SEED)")
 	propSeeds = flag.Int("seeds", 0, "how many seeds the fold property tries per log (default 24 in memory, 4 on SQLite; fewer with -short)")
 	propSteps = flag.Int("steps", 0, "how many operations each seed of the fold property runs (default 60)")
+	propReput = flag.Bool("reput", true, "let the fold property put an id again (false looks past failures of re-puts)")
 )
 
 func TestFoldProperty(t *testing.T) {
@@ -227,7 +228,7 @@ func (g *propGen) put(thread string) *saver.PutOp {
 		parent = g.known(thread, ns)
 	}
 	id, ts := g.newID()
-	if ids := g.ids[thread+"/"+ns]; len(ids) > 0 && g.r.IntN(5) == 0 {
+	if ids := g.ids[thread+"/"+ns]; len(ids) > 0 && g.r.IntN(5) == 0 && *propReput {
 		id = g.pick(ids) // a re-put: maybe with another parent, maybe it has children
 		if id == parent {
 			parent = ""
