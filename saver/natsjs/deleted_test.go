@@ -12,6 +12,7 @@ import (
 
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
+	"github.com/jetgraph/jetgraph/saver/savertest"
 )
 
 // rawStream returns every message a stream holds, subject, headers and
@@ -296,4 +297,24 @@ func verify(t *testing.T, js jetstream.JetStream, cfg natsjs.Config, s *natsjs.S
 			t.Errorf("thread %s keeps %d checkpoints, want %d with %s the latest", kept.thread, len(h), kept.n, kept.marker)
 		}
 	}
+}
+
+// The conformance check of raw storage: the event stream, the snapshot
+// bucket and the blob bucket, read message by message.
+func TestDeletedCheckpointsLeaveNoRawBytes(t *testing.T) {
+	t.Parallel()
+	_, js := setupServer(t)
+	savertest.RunRawDeletion(t, func(t *testing.T) (saver.Saver, savertest.RawRows) {
+		cfg := isolated(1)
+		cfg.Projector.MinSnapshotBytes = 1
+		s := open(t, js, cfg)
+		return s, func(t *testing.T) [][]byte {
+			settle(t, s)
+			var out [][]byte
+			for _, st := range []jetstream.Stream{s.EventLog().Stream(), s.Snapshots().Stream(), blobStream(t, js, cfg)} {
+				out = append(out, rawStream(t, st)...)
+			}
+			return out
+		}
+	})
 }
