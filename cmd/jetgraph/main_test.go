@@ -51,7 +51,9 @@ func savers(t *testing.T) map[string]func(t *testing.T) []string {
 	t.Helper()
 	return map[string]func(t *testing.T) []string{
 		"jetstream": func(t *testing.T) []string { return []string{"--data", t.TempDir()} },
-		"sqlite":    func(t *testing.T) []string { return []string{"--saver", "sqlite://" + filepath.Join(t.TempDir(), "jg.db")} },
+		"sqlite": func(t *testing.T) []string {
+			return []string{"--saver", "sqlite://" + filepath.Join(t.TempDir(), "jg.db")}
+		},
 	}
 }
 
