@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 
@@ -111,7 +112,8 @@ func (a *app) tailCmd() *cobra.Command {
 		Long: `tail prints each new event as it is appended, one line each, until
 interrupted: the thread's, or every thread's without THREAD. It needs the
 JetStream saver (--saver nats://... or --data DIR): the other savers have no
-stream to follow. --json prints one JSON object per line.`,
+stream to follow. --json prints one JSON object per line. A line on stderr
+says where it starts.`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ctx := cmd.Context()
@@ -131,6 +133,7 @@ stream to follow. --json prints one JSON object per line.`,
 				if err != nil {
 					return err
 				}
+				fmt.Fprintf(a.stderr, "tailing thread %s after sequence %d\n", thread, last)
 				for ev, err := range js.Tail(ctx, thread, last) {
 					if err != nil {
 						return err
@@ -141,7 +144,7 @@ stream to follow. --json prints one JSON object per line.`,
 				}
 				return nil
 			}
-			return tailAll(ctx, js, emit)
+			return tailAll(ctx, js, a.stderr, emit)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per event")
@@ -149,15 +152,22 @@ stream to follow. --json prints one JSON object per line.`,
 }
 
 // tailAll follows every thread's new events until ctx ends.
-func tailAll(ctx context.Context, s *natsjs.Saver, emit func(eventLine) error) error {
+func tailAll(ctx context.Context, s *natsjs.Saver, stderr io.Writer, emit func(eventLine) error) error {
 	l := s.EventLog()
+	info, err := l.Stream().Info(ctx)
+	if err != nil {
+		return fmt.Errorf("tail: %w", err)
+	}
+	last := info.State.LastSeq
 	cons, err := l.Stream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{l.Config().Prefix + ".>"},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    last + 1,
 	})
 	if err != nil {
 		return fmt.Errorf("tail: %w", err)
 	}
+	fmt.Fprintf(stderr, "tailing every thread after stream sequence %d\n", last)
 	msgs, err := cons.Messages()
 	if err != nil {
 		return fmt.Errorf("tail: %w", err)

@@ -92,6 +92,15 @@ func (se *session) checkpointAtSeq(ctx context.Context, thread string, seq uint6
 	if !ok {
 		return "", fmt.Errorf("%s needs a saver with an event log; %T keeps none", what, se.s)
 	}
+	if l, err := logOf(se.s, what); err == nil {
+		last, err := l.LastSeq(ctx, thread)
+		if err != nil {
+			return "", err
+		}
+		if seq > last {
+			return "", fmt.Errorf("thread %q holds events up to sequence %d, not %d", thread, last, seq)
+		}
+	}
 	t, err := r.ReplayTo(ctx, thread, seq)
 	if err != nil {
 		return "", err
