@@ -71,6 +71,9 @@ func (c *chat) run(ctx context.Context) error {
 	}
 	fmt.Fprintf(c.stdout, "chat on thread %s (%d messages so far) with %s; /help for commands\n",
 		c.thread, len(st.Values.Messages), modelName(c.model()))
+	if c.saver == "jetstream" && c.data == "" {
+		fmt.Fprintln(c.stdout, "(the thread is kept in a temporary directory until the chat ends: pass --data DIR or --saver URL to keep it)")
+	}
 	lines := make(chan string)
 	go func() {
 		defer close(lines)

@@ -46,13 +46,17 @@ func ok(t *testing.T, env map[string]string, stdin string, args ...string) strin
 }
 
 // savers are the durable savers the commands are tested on: the embedded
-// JetStream server on a data directory, and a SQLite file.
+// JetStream server on a data directory, a SQLite file and a PostgreSQL
+// schema (internal/pgtest).
 func savers(t *testing.T) map[string]func(t *testing.T) []string {
 	t.Helper()
 	return map[string]func(t *testing.T) []string{
 		"jetstream": func(t *testing.T) []string { return []string{"--data", t.TempDir()} },
 		"sqlite": func(t *testing.T) []string {
 			return []string{"--saver", "sqlite://" + filepath.Join(t.TempDir(), "jg.db")}
+		},
+		"postgres": func(t *testing.T) []string {
+			return []string{"--saver", pgtest.URL(t) + "&schema=" + pgtest.Schema(t)}
 		},
 	}
 }
