@@ -30,6 +30,8 @@ func TestBadInputIsOneLineOnStderr(t *testing.T) {
 		{"unknown checkpoint in diff", []string{"diff", "t1", "bogus", "bogus2", "--saver", db}, 1, "not found"},
 		{"sequence past the log", []string{"state", "t1", "--seq", "999", "--data", dir}, 1, "holds events up to"},
 		{"malformed update JSON", []string{"update", "t1", "--values", "{not json", "--data", dir}, 2, "malformed JSON"},
+		{"no values", []string{"update", "t1", "--data", dir}, 2, `required flag(s) "values" not set`},
+		{"a message without a role", []string{"update", "t1", "--values", `{"messages":[{"content":"x"}]}`, "--data", dir}, 2, `role ""`},
 		{"malformed resume JSON", []string{"resume", "t1", "--value", "[", "--saver", db}, 2, "malformed JSON"},
 		{"unknown node", []string{"update", "t1", "--as-node", "nobody", "--values", "{}", "--saver", db}, 1, `unknown node "nobody"`},
 		{"unknown scheme", []string{"threads", "--saver", "foo://bar"}, 2, `unknown scheme "foo"`},

@@ -43,7 +43,8 @@ func exitCode(err error) int {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &u), errors.Is(err, saver.ErrInvalid),
-		strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "unknown flag"):
+		strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "unknown flag"),
+		strings.HasPrefix(err.Error(), "required flag"):
 		return exitUsage
 	}
 	return exitError

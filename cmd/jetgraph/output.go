@@ -55,16 +55,23 @@ func toJSONMessage(m message.Message) jsonMessage {
 	return j
 }
 
-func (v jsonValues) state() demo.State {
+// state converts the values to the chat state; a message without a known
+// role is an error.
+func (v jsonValues) state() (demo.State, error) {
 	var s demo.State
-	for _, j := range v.Messages {
+	for i, j := range v.Messages {
+		switch message.Role(j.Role) {
+		case message.RoleHuman, message.RoleAI, message.RoleSystem, message.RoleTool, message.RoleRemove:
+		default:
+			return s, fmt.Errorf("messages[%d]: role %q: want human, ai, system, tool or remove", i, j.Role)
+		}
 		m := message.Message{ID: j.ID, Role: message.Role(j.Role), Content: j.Content, Name: j.Name, ToolCallID: j.ToolCallID}
 		for _, c := range j.ToolCalls {
 			m.ToolCalls = append(m.ToolCalls, message.ToolCall(c))
 		}
 		s.Messages = append(s.Messages, m)
 	}
-	return s
+	return s, nil
 }
 
 // jsonCheckpoint describes one checkpoint in --json output.

@@ -133,6 +133,10 @@ Then "jetgraph resume t1" runs the nodes that follow.`,
 			if err := json.Unmarshal([]byte(values), &v); err != nil {
 				return usagef("update: --values: malformed JSON: %v", err)
 			}
+			state, err := v.state()
+			if err != nil {
+				return usagef("update: --values: %v", err)
+			}
 			ctx := cmd.Context()
 			se, err := a.open(ctx)
 			if err != nil {
@@ -143,7 +147,7 @@ Then "jetgraph resume t1" runs the nodes that follow.`,
 			if err := se.requireThread(ctx, thread); err != nil {
 				return err
 			}
-			cfg, err := se.chain.UpdateState(ctx, graph.Config{ThreadID: thread, CheckpointID: checkpoint}, v.state(), asNode)
+			cfg, err := se.chain.UpdateState(ctx, graph.Config{ThreadID: thread, CheckpointID: checkpoint}, state, asNode)
 			if err != nil {
 				return err
 			}
