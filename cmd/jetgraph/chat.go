@@ -117,6 +117,9 @@ func (c *chat) run(ctx context.Context) error {
 		out, err := c.se.chain.Invoke(ctx, demo.State{Messages: []message.Message{message.Human(text)}},
 			graph.Config{ThreadID: c.thread, CheckpointID: c.at})
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil // interrupted
+			}
 			return err
 		}
 		c.at = ""

@@ -112,7 +112,9 @@ func (a *app) tailCmd() *cobra.Command {
 		Long: `tail prints each new event as it is appended, one line each, until
 interrupted: the thread's, or every thread's without THREAD. It needs the
 JetStream saver (--saver nats://... or --data DIR): the other savers have no
-stream to follow. --json prints one JSON object per line. A line on stderr
+stream to follow. To see what other processes write, run "jetgraph serve" and
+point every process at its URL: an embedded server on --data sees only the
+events written through it. --json prints one JSON object per line. A line on stderr
 says where it starts.`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
