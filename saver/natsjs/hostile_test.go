@@ -41,8 +41,12 @@ func rawClient(t *testing.T, srv *natsembed.Server) (jetstream.JetStream, *nats.
 // that starts from the snapshot bucket.
 func TestForeignEventOnAThreadIsSkipped(t *testing.T) {
 	t.Parallel()
-	for _, by := range []natsjs.SnapshotBy{natsjs.ByWriter, natsjs.ByProjector} {
-		t.Run(string(by), func(t *testing.T) {
+	for _, tc := range []struct {
+		by          natsjs.SnapshotBy
+		copyHeaders bool
+	}{{natsjs.ByWriter, true}, {natsjs.ByProjector, true}, {natsjs.ByWriter, false}, {natsjs.ByProjector, false}} {
+		by := tc.by
+		t.Run(fmt.Sprintf("%s/headers=%v", by, tc.copyHeaders), func(t *testing.T) {
 			t.Parallel()
 			srv, js := setupServer(t)
 			var logs logBuffer
@@ -72,7 +76,7 @@ func TestForeignEventOnAThreadIsSkipped(t *testing.T) {
 			}
 			msg := &nats.Msg{Subject: victimSubj, Data: stolen.Data, Header: nats.Header{}}
 			for k, v := range stolen.Header { // the headers too, as a copy would have them
-				if !strings.HasPrefix(k, "Nats-") {
+				if tc.copyHeaders && !strings.HasPrefix(k, "Nats-") {
 					msg.Header[k] = v
 				}
 			}
