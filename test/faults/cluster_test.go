@@ -1,0 +1,138 @@
+package faults_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jetgraph/jetgraph/eventlog"
+	"github.com/jetgraph/jetgraph/saver/natsjs"
+)
+
+// natsSaver connects a JetStream saver to url with the given config. The
+// connection and saver are closed when the test ends.
+func natsSaver(t *testing.T, url string, cfg natsjs.Config) (*natsjs.Saver, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond), nats.Timeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	s, err := natsjs.New(ctx, js, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return s, js
+}
+
+// eventCounter counts a thread's stored events.
+func eventCounter(s *natsjs.Saver) func(ctx context.Context, thread string) (int, error) {
+	return func(ctx context.Context, thread string) (int, error) {
+		n := 0
+		for _, err := range s.Events(ctx, thread) {
+			if err != nil {
+				return n, err
+			}
+			n++
+		}
+		return n, nil
+	}
+}
+
+// streamLeader returns the node leading the event stream.
+func streamLeader(ctx context.Context, t *testing.T, js jetstream.JetStream, stream string, nodes []*natsNode) *natsNode {
+	t.Helper()
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatalf("stream %s: %v", stream, err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatalf("stream %s info: %v", stream, err)
+	}
+	if info.Cluster == nil {
+		t.Fatalf("stream %s has no cluster info", stream)
+	}
+	for _, nd := range nodes {
+		if nd.name == info.Cluster.Leader {
+			return nd
+		}
+	}
+	t.Fatalf("stream %s leader %q is none of the nodes", stream, info.Cluster.Leader)
+	return nil
+}
+
+// Killing JetStream cluster nodes, one at a time and the stream leader
+// among them, while 50 threads write: every acknowledged write survives,
+// once, on its thread's line, and writes stall only while a leader is
+// elected.
+func TestClusterNodeLossLosesNoAcknowledgedWrite(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Duration(*rounds)*3*time.Minute)
+	defer cancel()
+	nodes := startNATS(t, 3)
+	cfg := natsjs.Config{Log: eventlog.Config{Replicas: 3, Timeout: 2 * time.Second}}
+	s, js := natsSaver(t, clientURLs(nodes), cfg)
+
+	w := newWorkload(s, *threads, 30*time.Second)
+	w.start(ctx)
+	defer w.finish()
+	if err := w.waitAcks(ctx, *acksPer); err != nil {
+		t.Fatal(err)
+	}
+	w.resetStall()
+	failovers := 0
+	for r := range *rounds {
+		leader := streamLeader(ctx, t, js, "JETGRAPH", nodes)
+		follower := nodes[(r+1)%len(nodes)]
+		if follower == leader {
+			follower = nodes[(r+2)%len(nodes)]
+		}
+		for _, victim := range []*natsNode{follower, leader} {
+			t.Logf("round %d: killing %s (stream leader %s)", r, victim.name, leader.name)
+			victim.kill()
+			failovers++
+			if err := w.waitAcks(ctx, *acksPer); err != nil {
+				t.Fatalf("with %s down: %v (%s)", victim.name, err, w.errCounts())
+			}
+			victim.restart(ctx)
+			for _, nd := range nodes {
+				nd.waitHealthy(ctx)
+			}
+			if err := w.waitAcks(ctx, *acksPer); err != nil {
+				t.Fatalf("after %s came back: %v", victim.name, err)
+			}
+		}
+	}
+	w.finish()
+
+	fresh, _ := natsSaver(t, clientURLs(nodes), cfg)
+	v := w.verify(ctx, fresh, eventCounter(fresh))
+	w.mu.Lock()
+	stall, others := w.maxStall, w.others
+	w.mu.Unlock()
+	for _, e := range others {
+		t.Logf("error of no known kind: %s", e)
+	}
+	line := fmt.Sprintf("cluster: acked=%d lost=%d duplicates=%d failovers=%d max_write_stall_ms=%d", v.acked, v.lost, v.duplicates, failovers, stall.Milliseconds())
+	fmt.Println(line)
+	t.Log(line, "stored:", v.stored, "gaps:", v.gaps, w.errCounts())
+	v.check(t)
+}
