@@ -2,6 +2,7 @@ package faults_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"testing"
 	"time"
@@ -42,17 +43,24 @@ func natsSaver(t *testing.T, url string, cfg natsjs.Config) (*natsjs.Saver, jets
 	return s, js
 }
 
-// eventCounter counts a thread's stored events.
-func eventCounter(s *natsjs.Saver) func(ctx context.Context, thread string) (int, error) {
-	return func(ctx context.Context, thread string) (int, error) {
-		n := 0
-		for _, err := range s.Events(ctx, thread) {
+// eventCounter returns a thread's stored events, as the sequences of the
+// events that repeat an earlier event's payload byte for byte.
+func eventCounter(s *natsjs.Saver) func(ctx context.Context, thread string) ([]string, error) {
+	return func(ctx context.Context, thread string) ([]string, error) {
+		first := map[[32]byte]uint64{}
+		var repeats []string
+		for ev, err := range s.Events(ctx, thread) {
 			if err != nil {
-				return n, err
+				return nil, err
 			}
-			n++
+			sum := sha256.Sum256(ev.Payload)
+			if seq, ok := first[sum]; ok {
+				repeats = append(repeats, fmt.Sprintf("%d repeats %d", ev.Seq, seq))
+				continue
+			}
+			first[sum] = ev.Seq
 		}
-		return n, nil
+		return repeats, nil
 	}
 }
 
@@ -131,7 +139,7 @@ func TestClusterNodeLossLosesNoAcknowledgedWrite(t *testing.T) {
 	for _, e := range others {
 		t.Logf("error of no known kind: %s", e)
 	}
-	line := fmt.Sprintf("cluster: acked=%d lost=%d duplicates=%d failovers=%d max_write_stall_ms=%d", v.acked, v.lost, v.duplicates, failovers, stall.Milliseconds())
+	line := fmt.Sprintf("cluster: acked=%d lost=%d duplicates=%d duplicate_events=%d failovers=%d max_write_stall_ms=%d", v.acked, v.lost, v.duplicates, v.dupEvents, failovers, stall.Milliseconds())
 	fmt.Println(line)
 	t.Log(line, "stored:", v.stored, "gaps:", v.gaps, w.errCounts())
 	v.check(t)
