@@ -2,7 +2,6 @@ package faults_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"testing"
 	"time"
@@ -43,27 +42,6 @@ func natsSaver(t *testing.T, url string, cfg natsjs.Config) (*natsjs.Saver, jets
 	return s, js
 }
 
-// eventCounter returns a thread's stored events, as the sequences of the
-// events that repeat an earlier event's payload byte for byte.
-func eventCounter(s *natsjs.Saver) func(ctx context.Context, thread string) ([]string, error) {
-	return func(ctx context.Context, thread string) ([]string, error) {
-		first := map[[32]byte]uint64{}
-		var repeats []string
-		for ev, err := range s.Events(ctx, thread) {
-			if err != nil {
-				return nil, err
-			}
-			sum := sha256.Sum256(ev.Payload)
-			if seq, ok := first[sum]; ok {
-				repeats = append(repeats, fmt.Sprintf("%d repeats %d", ev.Seq, seq))
-				continue
-			}
-			first[sum] = ev.Seq
-		}
-		return repeats, nil
-	}
-}
-
 // streamLeader returns the node leading the event stream.
 func streamLeader(ctx context.Context, t *testing.T, js jetstream.JetStream, stream string, nodes []*natsNode) *natsNode {
 	t.Helper()
@@ -99,9 +77,9 @@ func TestClusterNodeLossLosesNoAcknowledgedWrite(t *testing.T) {
 	cfg := natsjs.Config{Log: eventlog.Config{Replicas: 3, Timeout: 2 * time.Second}}
 	s, js := natsSaver(t, clientURLs(nodes), cfg)
 
-	w := newWorkload(s, *threads, 30*time.Second)
+	w := newWorkload(s, *threads, 30*time.Second, 30*time.Second)
 	w.start(ctx)
-	defer w.finish()
+	defer w.finish(t)
 	if err := w.waitAcks(ctx, *acksPer); err != nil {
 		t.Fatal(err)
 	}
@@ -129,10 +107,10 @@ func TestClusterNodeLossLosesNoAcknowledgedWrite(t *testing.T) {
 			}
 		}
 	}
-	w.finish()
+	w.finish(t)
 
 	fresh, _ := natsSaver(t, clientURLs(nodes), cfg)
-	v := w.verify(ctx, fresh, eventCounter(fresh))
+	v := w.verify(ctx, fresh, repeatedEvents(fresh.Log()))
 	w.mu.Lock()
 	stall, others := w.maxStall, w.others
 	w.mu.Unlock()

@@ -24,9 +24,9 @@ func TestPausedServerTimesOutAndStoresRetriesOnce(t *testing.T) {
 	s, _ := natsSaver(t, nodes[0].url(), cfg)
 
 	n := min(*threads, 20)
-	w := newWorkload(s, n, 30*time.Second)
+	w := newWorkload(s, n, 30*time.Second, 30*time.Second)
 	w.start(ctx)
-	defer w.finish()
+	defer w.finish(t)
 	if err := w.waitAcks(ctx, *acksPer); err != nil {
 		t.Fatal(err)
 	}
@@ -45,10 +45,10 @@ func TestPausedServerTimesOutAndStoresRetriesOnce(t *testing.T) {
 			t.Fatalf("after the server resumed: %v (%s)", err, w.errCounts())
 		}
 	}
-	w.finish()
+	w.finish(t)
 
 	fresh, _ := natsSaver(t, nodes[0].url(), cfg)
-	v := w.verify(ctx, fresh, eventCounter(fresh))
+	v := w.verify(ctx, fresh, repeatedEvents(fresh.Log()))
 	w.mu.Lock()
 	stall, landed, others := w.maxStall, w.landed, w.others
 	w.mu.Unlock()

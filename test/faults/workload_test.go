@@ -2,6 +2,7 @@ package faults_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
 )
 
 // workload writes loop checkpoints on many threads at once, each a child
@@ -20,6 +22,7 @@ type workload struct {
 	s       saver.Saver
 	threads int
 	putTime time.Duration // bounds one Put
+	hangAt  time.Duration // a Put that takes this long counts as hung
 
 	mu         sync.Mutex
 	acked      map[string][]string // thread -> acknowledged checkpoint ids, in order
@@ -32,14 +35,17 @@ type workload struct {
 	unexpected []string      // what a writer found that it cannot explain
 	others     []string      // the first errors of no known kind, for the log
 
+	cancel   context.CancelFunc // ends the writers' context
 	stop     chan struct{}
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 }
 
-func newWorkload(s saver.Saver, threads int, putTime time.Duration) *workload {
+// newWorkload writes on threads threads of s, each Put bounded by
+// putTime; a Put that takes hangAt or longer counts as hung.
+func newWorkload(s saver.Saver, threads int, putTime, hangAt time.Duration) *workload {
 	return &workload{
-		s: s, threads: threads, putTime: putTime,
+		s: s, threads: threads, putTime: putTime, hangAt: hangAt,
 		acked: map[string][]string{}, errs: map[string]int{},
 		progress: make(chan struct{}), stop: make(chan struct{}),
 	}
@@ -49,6 +55,7 @@ func threadName(i int) string { return fmt.Sprintf("faults-%03d", i) }
 
 // start starts one writer per thread; ctx bounds them all.
 func (w *workload) start(ctx context.Context) {
+	ctx, w.cancel = context.WithCancel(ctx)
 	w.mu.Lock()
 	w.lastAck = time.Now()
 	w.mu.Unlock()
@@ -62,10 +69,27 @@ func (w *workload) start(ctx context.Context) {
 }
 
 // finish stops the writers once each has its last write settled, and
-// waits for them.
-func (w *workload) finish() {
+// waits for them, or fails t if they do not stop. After a failure it
+// cancels the writes in flight instead.
+func (w *workload) finish(t *testing.T) {
+	t.Helper()
+	if t.Failed() {
+		w.cancel()
+	}
+	defer w.cancel()
 	w.stopOnce.Do(func() { close(w.stop) })
-	w.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		w.wg.Wait()
+		close(done)
+	}()
+	timer := time.NewTimer(2*w.hangAt + time.Minute)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		t.Errorf("writers did not stop: a Put hangs")
+	}
 }
 
 func (w *workload) write(ctx context.Context, thread string) {
@@ -93,8 +117,9 @@ func (w *workload) write(ctx context.Context, thread string) {
 			src = saver.SourceInput
 		}
 		pctx, cancel := context.WithTimeout(ctx, w.putTime)
+		began := time.Now()
 		cfg, err := w.s.Put(pctx, parent, *cp, saver.Metadata{Source: src, Step: step}, map[string]uint64{"step": uint64(step + 2)})
-		hung := pctx.Err() != nil && ctx.Err() == nil
+		hung := time.Since(began) >= w.hangAt
 		cancel()
 		if err == nil {
 			w.ack(thread, cfg.CheckpointID, false)
@@ -356,6 +381,34 @@ func (w *workload) checkNoHang(t *testing.T) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if n := w.errs["hung"]; n > 0 {
-		t.Errorf("%d Puts ran until their %v deadline", n, w.putTime)
+		t.Errorf("%d Puts took %v or longer", n, w.hangAt)
 	}
+}
+
+// repeatedEvents returns a function listing a thread's stored events that
+// repeat an earlier event's payload byte for byte, by sequence.
+func repeatedEvents(log eventstore.Log) func(ctx context.Context, thread string) ([]string, error) {
+	return func(ctx context.Context, thread string) ([]string, error) {
+		first := map[[32]byte]uint64{}
+		var repeats []string
+		for ev, err := range log.Read(ctx, thread, 0) {
+			if err != nil {
+				return nil, err
+			}
+			sum := sha256.Sum256(ev.Payload)
+			if seq, ok := first[sum]; ok {
+				repeats = append(repeats, fmt.Sprintf("%d repeats %d", ev.Seq, seq))
+				continue
+			}
+			first[sum] = ev.Seq
+		}
+		return repeats, nil
+	}
+}
+
+// failedCount counts failed Puts so far.
+func (w *workload) failedCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failed()
 }
