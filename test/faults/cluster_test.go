@@ -65,6 +65,33 @@ func streamLeader(ctx context.Context, t *testing.T, js jetstream.JetStream, str
 	return nil
 }
 
+// waitNewLeader polls the stream's info until a node other than old leads
+// it, and returns that node's name: nothing signals a new leader to a
+// client.
+func waitNewLeader(ctx context.Context, t *testing.T, js jetstream.JetStream, stream, old string) string {
+	t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		st, err := js.Stream(rctx, stream)
+		if err == nil {
+			var info *jetstream.StreamInfo
+			if info, err = st.Info(rctx); err == nil && info.Cluster != nil &&
+				info.Cluster.Leader != "" && info.Cluster.Leader != old {
+				cancel()
+				return info.Cluster.Leader
+			}
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			t.Fatalf("stream %s: no new leader after %s was killed: %v", stream, old, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
 // Killing JetStream cluster nodes, one at a time and the stream leader
 // among them, while 50 threads write: every acknowledged write survives,
 // once, on its thread's line, and writes stall only while a leader is
@@ -85,6 +112,7 @@ func TestClusterNodeLossLosesNoAcknowledgedWrite(t *testing.T) {
 	}
 	w.resetStall()
 	failovers := 0
+	var maxElection time.Duration // from killing the leader to a new one reported
 	for r := range *rounds {
 		leader := streamLeader(ctx, t, js, "JETGRAPH", nodes)
 		follower := nodes[(r+1)%len(nodes)]
@@ -93,11 +121,26 @@ func TestClusterNodeLossLosesNoAcknowledgedWrite(t *testing.T) {
 		}
 		for _, victim := range []*natsNode{follower, leader} {
 			t.Logf("round %d: killing %s (stream leader %s)", r, victim.name, leader.name)
+			w.mu.Lock()
+			stallBefore := w.maxStall
+			w.mu.Unlock()
+			w.resetStall()
+			killed := time.Now()
 			victim.kill()
 			failovers++
+			if victim == leader {
+				to := waitNewLeader(ctx, t, js, "JETGRAPH", victim.name)
+				election := time.Since(killed)
+				maxElection = max(maxElection, election)
+				t.Logf("round %d: %s leads the stream %v after the kill", r, to, election.Round(time.Millisecond))
+			}
 			if err := w.waitAcks(ctx, *acksPer); err != nil {
 				t.Fatalf("with %s down: %v (%s)", victim.name, err, w.errCounts())
 			}
+			w.mu.Lock()
+			t.Logf("round %d: longest gap between acknowledged writes since %s was killed: %v", r, victim.name, w.maxStall.Round(time.Millisecond))
+			w.maxStall = max(w.maxStall, stallBefore)
+			w.mu.Unlock()
 			victim.restart(ctx)
 			for _, nd := range nodes {
 				nd.waitHealthy(ctx)
@@ -120,5 +163,7 @@ func TestClusterNodeLossLosesNoAcknowledgedWrite(t *testing.T) {
 	line := fmt.Sprintf("cluster: acked=%d lost=%d duplicates=%d duplicate_events=%d failovers=%d max_write_stall_ms=%d", v.acked, v.lost, v.duplicates, v.dupEvents, failovers, stall.Milliseconds())
 	fmt.Println(line)
 	t.Log(line, "stored:", v.stored, "gaps:", v.gaps, w.errCounts())
+	fmt.Printf("cluster: stored=%d gaps=%d duplicate_events=%d longest_leader_election_ms=%d %s\n",
+		v.stored, v.gaps, v.dupEvents, maxElection.Milliseconds(), w.errCounts())
 	v.check(t)
 }
