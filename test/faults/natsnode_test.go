@@ -15,6 +15,9 @@ import (
 	"time"
 )
 
+// binDir holds the nats-server binary; TestMain removes it.
+var binDir string
+
 // natsServerBinary builds nats-server, the version go.mod names, once per
 // test binary.
 var natsServerBinary = sync.OnceValues(func() (string, error) {
@@ -22,6 +25,7 @@ var natsServerBinary = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "nats-server")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -31,6 +35,10 @@ var natsServerBinary = sync.OnceValues(func() (string, error) {
 	}
 	return bin, nil
 })
+
+// healthClient polls /healthz without keeping connections (and their
+// goroutines) open.
+var healthClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 
 // natsNode is one nats-server child process. Its ports and data directory
 // stay the same across restarts.
@@ -162,7 +170,7 @@ func (nd *natsNode) waitHealthy(ctx context.Context) {
 	for {
 		rctx, cancel := context.WithTimeout(ctx, time.Second)
 		req, _ := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := healthClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
