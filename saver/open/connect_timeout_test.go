@@ -87,3 +87,31 @@ func TestSaverGivesUpOnAPostgresServerThatNeverAnswers(t *testing.T) {
 		t.Fatalf("open.Saver still waiting after %v on a server that never answers", open.DefaultConnectTimeout+time.Minute)
 	}
 }
+
+// The same for a NATS URL: the client's connect timeout bounds the wait
+// for the server's greeting.
+func TestSaverGivesUpOnANATSServerThatNeverAnswers(t *testing.T) {
+	t.Parallel()
+	addr := silentServer(t)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, closer, err := open.Saver(context.Background(), "nats://"+addr)
+		if err == nil {
+			_ = closer.Close()
+			err = errOpened
+		}
+		done <- err
+	}()
+	guard := time.NewTimer(time.Minute) // only against hanging the test binary
+	defer guard.Stop()
+	select {
+	case err := <-done:
+		if errors.Is(err, errOpened) {
+			t.Fatal(err)
+		}
+		t.Logf("gave up after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	case <-guard.C:
+		t.Fatal("open.Saver still waiting after a minute on a NATS server that never answers")
+	}
+}
