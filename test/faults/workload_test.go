@@ -192,6 +192,10 @@ func (w *workload) fail(err error, hung bool) {
 		kind = "timeout"
 	case strings.Contains(err.Error(), "no response"), strings.Contains(err.Error(), "no responders"):
 		kind = "no_response"
+	case strings.Contains(err.Error(), "connection reset"), strings.Contains(err.Error(), "connection refused"),
+		strings.Contains(err.Error(), "failed to connect"), strings.Contains(err.Error(), "conn closed"),
+		strings.Contains(err.Error(), "unexpected EOF"), strings.Contains(err.Error(), "terminating connection"):
+		kind = "connection"
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -356,12 +360,16 @@ func (v verdict) check(t *testing.T) {
 		t.Errorf("lost=%d duplicates=%d gaps=%d of %d acknowledged writes", v.lost, v.duplicates, v.gaps, v.acked)
 	}
 	if v.dupEvents != 0 {
-		// A Put sent again after an error whose first attempt had landed:
-		// the store re-reads the log, finds the checkpoint already on its
-		// parent, plans it again (event.Thread.PlanPut lets a checkpoint
-		// with the same id continue the same parent) and appends it with
-		// the new expected sequence, hence a new Nats-Msg-Id. The fold
-		// hides the repeat; the log holds it twice.
+		// A Put sent again after an error whose first attempt had landed
+		// without an answer: the append is refused as a conflict (on
+		// JetStream the expected-sequence check comes before the
+		// Nats-Msg-Id dedupe, and eventlog.Append looks for its own landed
+		// message only from its second attempt), the store re-reads the
+		// log, finds the checkpoint already on its parent, plans it again
+		// (event.Thread.PlanPut lets a checkpoint with the same id
+		// continue the same parent) and appends it at the new expected
+		// sequence, under a new Nats-Msg-Id. The fold hides the repeat;
+		// the log holds the event twice.
 		t.Errorf("%d events stored twice: a retried Put appended its checkpoint again", v.dupEvents)
 	}
 }
@@ -370,8 +378,8 @@ func (v verdict) check(t *testing.T) {
 func (w *workload) errCounts() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return fmt.Sprintf("timeouts=%d no_response=%d conflicts=%d other_errors=%d hung=%d",
-		w.errs["timeout"], w.errs["no_response"], w.errs["conflict"], w.errs["other"], w.errs["hung"])
+	return fmt.Sprintf("timeouts=%d no_response=%d connection_errors=%d conflicts=%d other_errors=%d hung=%d",
+		w.errs["timeout"], w.errs["no_response"], w.errs["connection"], w.errs["conflict"], w.errs["other"], w.errs["hung"])
 }
 
 // checkNoHang fails t if a Put ran into its own deadline instead of
