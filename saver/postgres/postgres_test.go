@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,8 +13,9 @@ import (
 	"github.com/jetgraph/jetgraph/internal/pgtest"
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
-	"github.com/jetgraph/jetgraph/saver/savertest"
+	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
 	"github.com/jetgraph/jetgraph/saver/postgres"
+	"github.com/jetgraph/jetgraph/saver/savertest"
 )
 
 // setup returns a saver on a fresh schema of the shared test server.

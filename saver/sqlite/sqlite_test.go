@@ -3,7 +3,6 @@ package sqlite_test
 import (
 	"context"
 	"errors"
-	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
+	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
 	"github.com/jetgraph/jetgraph/saver/savertest"
 	"github.com/jetgraph/jetgraph/saver/sqlite"
 )
