@@ -11,7 +11,8 @@ package eventstore_test
 // Operations are drawn at random from a seed: puts (new ids, ids from a clock
 // that went back, and re-puts of existing ids, with other parents or with
 // children), writes, commits, deletes, forks, copies, prunes, rollbacks and
-// snapshots, with values in line or, on half the seeds, out of line. The seed is logged; replay one with
+// snapshots, with values in line or, on half the seeds, out of line, and
+// values made of the parent's pending writes (stored as references to them). The seed is logged; replay one with
 //
 //	go test ./saver/eventstore -run TestFoldProperty -seed=N
 //
@@ -190,6 +191,10 @@ type propGen struct {
 	ids    map[string][]string // thread/ns -> ids put there
 	all    []string
 	values map[string]string // channel -> last value drawn
+	// r2 draws what later versions of the property added (values made of
+	// the parent's writes), so that r draws what it drew before.
+	r2      *rand.Rand
+	written map[string]map[string][]string // thread/ns/id -> channel -> values written
 }
 
 func (g *propGen) newID() (string, time.Time) {
@@ -243,11 +248,17 @@ func (g *propGen) put(thread string) *saver.PutOp {
 		VersionsSeen:    map[string]map[string]uint64{"node": {"x": uint64(g.r.IntN(5))}},
 	}
 	nv := map[string]uint64{}
-	for _, ch := range []string{"x", "y", "z"} {
+	for _, ch := range []string{"x", "y", "z", saver.ChannelInterrupt} {
+		if ch == saver.ChannelInterrupt && g.r2.IntN(3) != 0 {
+			continue // a special channel's value, made of writes a later write may replace
+		}
 		if g.r.IntN(5) < 3 {
 			v := fmt.Sprintf("%s%d.value", ch, g.n) // above the blob threshold
 			if g.r.IntN(2) == 0 {
 				v = g.values[ch] + "+" + v // grows: stored as an extension
+			}
+			if ws := g.written[thread+"/"+ns+"/"+parent][ch]; len(ws) > 0 && g.r2.IntN(2) == 0 {
+				v = g.fromWrites(ch, ws) // a node's output, already stored as the parent's write
 			}
 			g.values[ch] = v
 			cp.ChannelValues[ch] = []byte(v)
@@ -274,6 +285,18 @@ func (g *propGen) put(thread string) *saver.PutOp {
 	}
 }
 
+// fromWrites returns a value of channel ch made of writes to it, in some
+// order, sometimes as an extension of the last value drawn.
+func (g *propGen) fromWrites(ch string, ws []string) string {
+	ws = slices.Clone(ws)
+	g.r2.Shuffle(len(ws), func(i, j int) { ws[i], ws[j] = ws[j], ws[i] })
+	v := strings.Join(ws[:g.r2.IntN(len(ws))+1], "")
+	if g.r2.IntN(3) == 0 {
+		v = g.values[ch] + v
+	}
+	return v
+}
+
 // writes draws one PutWrites on thread.
 func (g *propGen) writes(thread string) *saver.WritesOp {
 	ns := g.pick(propNamespaces)
@@ -282,10 +305,21 @@ func (g *propGen) writes(thread string) *saver.WritesOp {
 		g.n++
 		ws = append(ws, saver.Write{Channel: g.pick([]string{"x", "y", saver.ChannelError, saver.ChannelInterrupt}), Value: fmt.Appendf(nil, "w%d.write", g.n)})
 	}
-	return &saver.WritesOp{
+	op := &saver.WritesOp{
 		Config: saver.Config{ThreadID: thread, CheckpointNS: ns, CheckpointID: g.known(thread, ns)},
 		Writes: ws, TaskID: g.pick([]string{"t1", "t2", "t3"}),
 	}
+	key := thread + "/" + ns + "/" + op.Config.CheckpointID
+	if g.written[key] == nil {
+		g.written[key] = map[string][]string{}
+	}
+	for i := range ws {
+		if g.r2.IntN(2) == 0 { // long enough to be referred to rather than stored again
+			ws[i].Value = fmt.Appendf(ws[i].Value, ".%s", strings.Repeat("o", 64))
+		}
+		g.written[key][ws[i].Channel] = append(g.written[key][ws[i].Channel], string(ws[i].Value))
+	}
+	return op
 }
 
 // propOp is one drawn operation.
@@ -404,7 +438,8 @@ func snapshotNow(ctx context.Context, w *propWorld, thread string) error {
 
 func runFoldProperty(t *testing.T, log propLog, seed uint64, steps int) {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	g := &propGen{r: r, clock: 1_700_000_000_000, ids: map[string][]string{}, values: map[string]string{}}
+	g := &propGen{r: r, clock: 1_700_000_000_000, ids: map[string][]string{}, values: map[string]string{},
+		r2: rand.New(rand.NewPCG(seed, 2)), written: map[string]map[string][]string{}}
 	opts := eventstore.Options{Logger: propLogger}
 	if r.IntN(2) == 0 {
 		opts.MinSnapshotBytes = 1 // the writer saves a snapshot after almost every write
