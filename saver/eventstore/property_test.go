@@ -248,10 +248,7 @@ func (g *propGen) put(thread string) *saver.PutOp {
 		VersionsSeen:    map[string]map[string]uint64{"node": {"x": uint64(g.r.IntN(5))}},
 	}
 	nv := map[string]uint64{}
-	for _, ch := range []string{"x", "y", "z", saver.ChannelInterrupt} {
-		if ch == saver.ChannelInterrupt && g.r2.IntN(3) != 0 {
-			continue // a special channel's value, made of writes a later write may replace
-		}
+	for _, ch := range []string{"x", "y", "z"} {
 		if g.r.IntN(5) < 3 {
 			v := fmt.Sprintf("%s%d.value", ch, g.n) // above the blob threshold
 			if g.r.IntN(2) == 0 {
@@ -267,6 +264,12 @@ func (g *propGen) put(thread string) *saver.PutOp {
 				nv[ch] = g.n
 			}
 		}
+	}
+	// a special channel's value, made of writes a later write may replace
+	if ws := g.written[thread+"/"+ns+"/"+parent][saver.ChannelInterrupt]; len(ws) > 0 && g.r2.IntN(3) == 0 {
+		cp.ChannelValues[saver.ChannelInterrupt] = []byte(g.fromWrites(saver.ChannelInterrupt, ws))
+		cp.ChannelVersions[saver.ChannelInterrupt] = g.n
+		nv[saver.ChannelInterrupt] = g.n
 	}
 	md := saver.Metadata{
 		Source: saver.Source(g.pick([]string{"input", "loop", "loop", "update", "fork"})),
