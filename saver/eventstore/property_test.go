@@ -447,9 +447,16 @@ func runFoldProperty(t *testing.T, log propLog, seed uint64, steps int) {
 	if r.IntN(2) == 0 {
 		opts.MinSnapshotBytes = 1 // the writer saves a snapshot after almost every write
 	}
-	// drawn apart, so that seeds found before this option still replay
-	if rand.New(rand.NewPCG(seed, 1)).IntN(2) == 0 {
+	// drawn apart, so that seeds found before these options still replay
+	or := rand.New(rand.NewPCG(seed, 1))
+	if or.IntN(2) == 0 {
 		opts.BlobThreshold = 8 // most values go out of line, to the log's blob store
+	}
+	if or.IntN(3) == 0 {
+		opts.MaxThreads = 1 // the writer's cache keeps one thread: the others are folded again
+	}
+	if or.IntN(3) == 0 {
+		opts.SnapshotInBackground = true // flushed before every check, so seeds replay
 	}
 	w := &propWorld{log: log, store: eventstore.New(log, opts)}
 	var done []string
@@ -468,6 +475,9 @@ func runFoldProperty(t *testing.T, log propLog, seed uint64, steps int) {
 		cache := propView(t, w.store, log)
 		cold := propView(t, eventstore.New(coldLog{log, log}, eventstore.Options{Logger: propLogger}), log)
 		snap := propView(t, eventstore.New(log, eventstore.Options{Logger: propLogger}), log)
+		if err := w.store.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 		blobs = max(blobs, countBlobs(t, log))
 		if cache != cold || cold != snap {
 			t.Fatalf("seed %d fails at step %d: the views differ\noperations:\n%s\n%s%s",
@@ -637,4 +647,41 @@ func short(id string) string {
 		return fmt.Sprintf("%q", id)
 	}
 	return id[:13] + id[14:18] + id[19:23]
+}
+
+// Found by the fold property (seed 2002909400354515352): a child's value
+// made of its parent's write to a special channel is stored as a reference
+// to that write; the same task's later write to the channel replaces the
+// write (last write wins), and must not change the child.
+func TestAChildsValueSurvivesTheReplacementOfTheWriteItWasMadeOf(t *testing.T) {
+	t.Parallel()
+	for _, ch := range []string{saver.ChannelInterrupt, "x"} {
+		t.Run(ch, func(t *testing.T) {
+			t.Parallel()
+			l := newPropMemLog()
+			s := eventstore.New(l, eventstore.Options{Logger: propLogger})
+			parent, err := s.Put(t.Context(), saver.Config{ThreadID: "t"}, saver.Checkpoint{ID: saver.NewCheckpointID(""), TS: time.Now()},
+				saver.Metadata{Source: saver.SourceInput, Step: -1}, nil)
+			must(t, err)
+			first, second := "first-"+strings.Repeat("1", 70), "second-"+strings.Repeat("2", 70)
+			must(t, s.PutWrites(t.Context(), parent, []saver.Write{{Channel: ch, Value: []byte(first)}}, "task"))
+			child := saver.Checkpoint{ID: saver.NewCheckpointID(parent.CheckpointID), TS: time.Now(),
+				ChannelValues: map[string][]byte{ch: []byte(first)}, ChannelVersions: map[string]uint64{ch: 1}}
+			cfg, err := s.Put(t.Context(), parent, child, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{ch: 1})
+			must(t, err)
+			must(t, s.PutWrites(t.Context(), parent, []saver.Write{{Channel: ch, Value: []byte(second)}}, "task"))
+			must(t, snapshotNow(t.Context(), &propWorld{log: l, store: s}, "t"))
+			for name, st := range map[string]*eventstore.Store{
+				"cache":         s,
+				"cold fold":     eventstore.New(coldLog{l, l}, eventstore.Options{Logger: propLogger}),
+				"snapshot+tail": eventstore.New(l, eventstore.Options{Logger: propLogger}),
+			} {
+				tu, err := st.GetTuple(t.Context(), cfg)
+				must(t, err)
+				if got := string(tu.Checkpoint.ChannelValues[ch]); got != first {
+					t.Errorf("%s: the child's %s is %.12q..., want the value it was put with, %.12q...", name, ch, got, first)
+				}
+			}
+		})
+	}
 }
