@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -34,6 +35,34 @@ type committer struct {
 	storing bool          // a batch is being stored (by the writer or by finish)
 	idle    chan struct{} // closed when the writer stops
 	err     error
+
+	// stored says a commit of the run was stored; staleFirst says the
+	// run's first commit was refused because the checkpoint it built on was
+	// no longer the latest (saver.ErrStale): then nothing of the run is
+	// stored and it may start over from a fresh read.
+	smu        sync.Mutex // guards stored and staleFirst: store runs with or without mu
+	stored     bool
+	staleFirst bool
+}
+
+// noteStored records the outcome of a commit.
+func (k *committer) noteStored(err error) {
+	k.smu.Lock()
+	defer k.smu.Unlock()
+	switch {
+	case err == nil:
+		k.stored = true
+	case !k.stored && errors.Is(err, saver.ErrStale):
+		k.staleFirst = true
+	}
+}
+
+// refusedAsStale reports whether the run's own first commit was refused
+// as stale.
+func (k *committer) refusedAsStale() bool {
+	k.smu.Lock()
+	defer k.smu.Unlock()
+	return k.staleFirst
 }
 
 // later queues op for the next commit.
@@ -154,7 +183,9 @@ func (k *committer) store(ctx context.Context, ops []saver.Op) (int, error) {
 		return 0, nil
 	}
 	if k.c != nil {
-		if _, err := k.c.Commit(ctx, ops); err != nil {
+		_, err := k.c.Commit(ctx, ops)
+		k.noteStored(err)
+		if err != nil {
 			return 0, err
 		}
 		return len(ops), nil

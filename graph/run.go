@@ -107,7 +107,7 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 		(cl.durability == DurabilitySync || emit == nil)
 	r := newRun(optimistic)
 	out, err := c.runAndFinish(ctx, r, input, cfg, resume, emit)
-	if r.optimistic && errors.Is(err, saver.ErrStale) {
+	if r.optimistic && r.k.refusedAsStale() {
 		if cl.outcome != nil {
 			*cl.outcome = Outcome{}
 		}
