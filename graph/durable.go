@@ -75,8 +75,11 @@ func Task[T any](ctx context.Context, name string, fn func(ctx context.Context) 
 	id := fmt.Sprintf("%s:task:%d", sc.taskID, idx)
 	if b, ok := sc.recorded[id]; ok {
 		var rec taskRecord
-		dec, _ := newDecoder(b)
-		if err := dec.Decode(&rec); err != nil {
+		dec, _, err := newDecoder(b)
+		if err == nil {
+			err = dec.Decode(&rec)
+		}
+		if err != nil {
 			return zero, fmt.Errorf("task %q (%s): decode recorded result: %w", name, id, err)
 		}
 		if rec.Name != name {
@@ -86,8 +89,11 @@ func Task[T any](ctx context.Context, name string, fn func(ctx context.Context) 
 			return zero, errors.New(rec.Err)
 		}
 		out := reflect.New(reflect.TypeFor[T]())
-		dec, _ = newDecoder(rec.Result)
-		if err := dec.DecodeValue(out.Elem()); err != nil {
+		dec, _, err = newDecoder(rec.Result)
+		if err == nil {
+			err = dec.DecodeValue(out.Elem())
+		}
+		if err != nil {
 			return zero, fmt.Errorf("task %q (%s): decode recorded result: %w", name, id, err)
 		}
 		return out.Elem().Interface().(T), nil

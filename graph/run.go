@@ -142,7 +142,7 @@ func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resu
 	// Decoded before the points that follow copy its values: they then
 	// share the decode cache's bytes, which reducers extend without a copy.
 	if _, err := c.decodeState(cur); err != nil {
-		return zero, fmt.Errorf("thread %q: checkpoint %s: %w", r.thread, cur.id, err)
+		return zero, cur.corrupt(r.thread, err)
 	}
 	if input != nil {
 		if replay && !isHead {
@@ -288,8 +288,11 @@ func (c *Graph[S]) encodePacket(v reflect.Value) ([]byte, error) {
 
 func (c *Graph[S]) decodePacket(b []byte) (reflect.Value, error) {
 	var m map[string][]byte
-	dec, _ := newDecoder(b)
-	if err := dec.Decode(&m); err != nil {
+	dec, _, err := newDecoder(b)
+	if err == nil {
+		err = dec.Decode(&m)
+	}
+	if err != nil {
 		return reflect.Value{}, fmt.Errorf("decode input: %w", err)
 	}
 	return c.decodeValues(m)

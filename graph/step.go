@@ -19,7 +19,7 @@ func (c *Graph[S]) loop(ctx context.Context, r *run, cur *point, emit func(*poin
 	for ran := 0; ; ran++ {
 		tasks, err := c.prepare(cur)
 		if err != nil {
-			return zero, fmt.Errorf("thread %q: %w", r.thread, err)
+			return zero, cur.corrupt(r.thread, err)
 		}
 		if len(tasks) == 0 || ran > c.limit {
 			if err := r.k.commit(ctx); err != nil {
