@@ -225,7 +225,7 @@ func (c *Graph[S]) UpdateState(ctx context.Context, cfg Config, values S, asNode
 	if err := c.apply(cur, []*task{{name: asNode, writes: writes}}, next); err != nil {
 		return fail(err)
 	}
-	k := &committer{s: c.saver, c: c.committer}
+	k := &committer{s: c.saver, c: c.committer, mode: DurabilitySync, thread: cfg.ThreadID, ns: cfg.CheckpointNS}
 	if err := k.commit(ctx, next.put(cfg.ThreadID)); err != nil {
 		return fail(err)
 	}
