@@ -148,6 +148,8 @@ func (r Record) check() error {
 		ok = r.Tombstone != nil
 	case KindRollback:
 		ok = r.Rollback != nil
+	case KindLease:
+		ok = r.Lease != nil
 	default:
 		return fmt.Errorf("%w: %q", ErrUnknownKind, r.Kind)
 	}

@@ -115,7 +115,15 @@ func (f *recordFuzzer) records() []Record {
 }
 
 func (f *recordFuzzer) record() Record {
-	switch f.byte() % 5 {
+	r := f.body()
+	if f.byte()%4 == 0 {
+		r.Thread = f.str()
+	}
+	return r
+}
+
+func (f *recordFuzzer) body() Record {
+	switch f.byte() % 6 {
 	case 0:
 		return Record{Kind: KindCheckpoint, V: SchemaVersion, Checkpoint: f.checkpoint()}
 	case 1:
@@ -124,6 +132,8 @@ func (f *recordFuzzer) record() Record {
 		return Record{Kind: KindSeed, V: SchemaVersion, Seed: f.seed()}
 	case 3:
 		return Record{Kind: KindTombstone, V: SchemaVersion, Tombstone: &TombstoneRecord{DeletedThrough: f.str()}}
+	case 5:
+		return Record{Kind: KindLease, V: SchemaVersion, Lease: f.lease()}
 	default:
 		var runs []string
 		if n := f.n(); n > 0 || f.byte()%2 == 0 { // nil or empty
@@ -136,8 +146,12 @@ func (f *recordFuzzer) record() Record {
 	}
 }
 
+func (f *recordFuzzer) lease() *LeaseRecord {
+	return &LeaseRecord{RunID: f.str(), Until: f.i64()}
+}
+
 func (f *recordFuzzer) checkpoint() *CheckpointRecord {
-	c := &CheckpointRecord{NS: f.str(), ID: f.id(), ParentID: f.str(), TS: f.i64(), Versions: f.versions()}
+	c := &CheckpointRecord{NS: f.str(), ID: f.id(), ParentID: f.str(), ParentThread: f.str(), TS: f.i64(), Versions: f.versions()}
 	if n := f.n(); n > 0 {
 		c.VersionsSeen = make(SeenVersions, n)
 		for range n {
@@ -162,7 +176,7 @@ func (f *recordFuzzer) checkpoint() *CheckpointRecord {
 		}
 	}
 	for range f.n() {
-		c.Values = append(c.Values, ChannelDelta{Channel: f.str(), Op: []Op{OpSet, OpAppend, OpClear}[f.byte()%3], Data: f.bytes()})
+		c.Values = append(c.Values, ChannelDelta{Channel: f.str(), Op: []Op{OpSet, OpAppend, OpClear}[f.byte()%3], Data: f.bytes(), Blob: f.str()})
 	}
 	return c
 }
@@ -228,7 +242,7 @@ func (f *recordFuzzer) writes(keepEmpty bool) []WriteRecord {
 	}
 	ws := make([]WriteRecord, n)
 	for i := range ws {
-		ws[i] = WriteRecord{TaskID: f.str(), Idx: int(f.i64()), Channel: f.str(), Value: f.bytes()}
+		ws[i] = WriteRecord{TaskID: f.str(), Idx: int(f.i64()), Channel: f.str(), Value: f.bytes(), Blob: f.str()}
 	}
 	return ws
 }
@@ -243,6 +257,9 @@ func (f *recordFuzzer) seed() *SeedRecord {
 		for i := range s.Entries {
 			s.Entries[i] = SeedEntry{Checkpoint: *f.checkpoint(), Writes: f.writes(false), Seq: f.u64(), Removed: f.byte()%2 == 0}
 		}
+	}
+	if f.byte()%2 == 0 {
+		s.Lease = f.lease()
 	}
 	return s
 }

@@ -24,7 +24,7 @@ func (e *encoder) records(recs []Record, spans *[][2]int) {
 // record writes r and returns where its checkpoint's encoding lies in e.b
 // (start and end; equal when r has none).
 func (e *encoder) record(r *Record) (cp [2]int) {
-	e.mapLen(2 + count(r.Checkpoint != nil, r.Writes != nil, r.Seed != nil, r.Tombstone != nil, r.Rollback != nil))
+	e.mapLen(2 + count(r.Checkpoint != nil, r.Writes != nil, r.Seed != nil, r.Tombstone != nil, r.Rollback != nil, r.Lease != nil, r.Thread != ""))
 	e.str("k")
 	e.str(string(r.Kind))
 	e.str("v")
@@ -55,7 +55,23 @@ func (e *encoder) record(r *Record) (cp [2]int) {
 		e.str("runs")
 		e.strings(r.Rollback.RunIDs)
 	}
+	if r.Lease != nil {
+		e.str("ls")
+		e.lease(r.Lease)
+	}
+	if r.Thread != "" {
+		e.str("th")
+		e.str(r.Thread)
+	}
 	return cp
+}
+
+func (e *encoder) lease(l *LeaseRecord) {
+	e.mapLen(2)
+	e.str("run")
+	e.str(l.RunID)
+	e.str("until")
+	e.int64(l.Until)
 }
 
 // count counts the fields that are written.
@@ -70,7 +86,7 @@ func count(written ...bool) int {
 }
 
 func (e *encoder) checkpoint(c *CheckpointRecord) {
-	e.mapLen(3 + count(c.NS != "", c.ParentID != "", len(c.Versions) > 0, len(c.VersionsSeen) > 0, len(c.Values) > 0))
+	e.mapLen(3 + count(c.NS != "", c.ParentID != "", c.ParentThread != "", len(c.Versions) > 0, len(c.VersionsSeen) > 0, len(c.Values) > 0))
 	if c.NS != "" {
 		e.str("ns")
 		e.str(c.NS)
@@ -80,6 +96,10 @@ func (e *encoder) checkpoint(c *CheckpointRecord) {
 	if c.ParentID != "" {
 		e.str("pid")
 		e.str(c.ParentID)
+	}
+	if c.ParentThread != "" {
+		e.str("pth")
+		e.str(c.ParentThread)
 	}
 	e.str("ts")
 	e.int64(c.TS)
@@ -161,7 +181,7 @@ func (e *encoder) metadata(m *MetadataRecord) {
 }
 
 func (e *encoder) delta(d *ChannelDelta) {
-	e.mapLen(2 + count(len(d.Data) > 0))
+	e.mapLen(2 + count(len(d.Data) > 0, d.Blob != ""))
 	e.str("c")
 	e.str(d.Channel)
 	e.str("o")
@@ -169,6 +189,10 @@ func (e *encoder) delta(d *ChannelDelta) {
 	if len(d.Data) > 0 {
 		e.str("d")
 		e.bin(d.Data)
+	}
+	if d.Blob != "" {
+		e.str("b")
+		e.str(d.Blob)
 	}
 }
 
@@ -193,7 +217,7 @@ func (e *encoder) writeList(ws []WriteRecord) {
 	e.arrayLen(len(ws))
 	for i := range ws {
 		w := &ws[i]
-		e.mapLen(3 + count(len(w.Value) > 0))
+		e.mapLen(3 + count(len(w.Value) > 0, w.Blob != ""))
 		e.str("t")
 		e.str(w.TaskID)
 		e.str("i")
@@ -204,11 +228,15 @@ func (e *encoder) writeList(ws []WriteRecord) {
 			e.str("v")
 			e.bin(w.Value)
 		}
+		if w.Blob != "" {
+			e.str("b")
+			e.str(w.Blob)
+		}
 	}
 }
 
 func (e *encoder) seed(s *SeedRecord) {
-	e.mapLen(1 + count(s.Origin != nil, s.DeletedThrough != ""))
+	e.mapLen(1 + count(s.Origin != nil, s.DeletedThrough != "", s.Lease != nil))
 	if o := s.Origin; o != nil {
 		e.str("origin")
 		e.mapLen(3 + count(o.NS != ""))
@@ -230,11 +258,15 @@ func (e *encoder) seed(s *SeedRecord) {
 	e.str("e")
 	if s.Entries == nil {
 		e.nil()
-		return
+	} else {
+		e.arrayLen(len(s.Entries))
+		for i := range s.Entries {
+			e.seedEntry(&s.Entries[i])
+		}
 	}
-	e.arrayLen(len(s.Entries))
-	for i := range s.Entries {
-		e.seedEntry(&s.Entries[i])
+	if s.Lease != nil {
+		e.str("ls")
+		e.lease(s.Lease)
 	}
 }
 

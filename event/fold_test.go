@@ -69,7 +69,7 @@ func (s *script) put(parent string, src saver.Source, vals map[string]string) st
 // both with the incremental state, tuple by tuple and byte by byte.
 func (s *script) check() {
 	s.t.Helper()
-	cold, err := Fold(s.thread.ID, s.log)
+	cold, err := FoldAll(s.thread.ID, s.log)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/jetgraph/jetgraph/saver"
 )
@@ -20,7 +21,7 @@ import (
 
 // PlanPut plans saver.Saver.Put.
 func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadata, newVersions map[string]uint64) ([]Record, saver.Config, error) {
-	if err := saver.ValidatePut(cfg, cp); err != nil {
+	if err := validatePut(cfg, cp); err != nil {
 		return nil, saver.Config{}, err
 	}
 	if err := t.checkParent(cfg.CheckpointNS, cfg.CheckpointID); err != nil {
@@ -66,6 +67,7 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 			d.full = v[:len(v):len(v)]
 		}
 		d.Data = owned(d.Data)
+		t.outOfLine(&d.Data, &d.Blob, &d.blob)
 		rec.Values = append(rec.Values, d)
 	}
 	out := saver.Config{ThreadID: t.ID, CheckpointNS: cfg.CheckpointNS, CheckpointID: cp.ID}
@@ -105,7 +107,7 @@ func (t *Thread) checkParent(ns, parentID string) error {
 
 // PlanWrites plans saver.Saver.PutWrites. The checkpoint must exist.
 func (t *Thread) PlanWrites(cfg saver.Config, writes []saver.Write, taskID string) ([]Record, error) {
-	if err := saver.ValidateWrites(cfg, taskID); err != nil {
+	if err := validateWrites(cfg, taskID); err != nil {
 		return nil, err
 	}
 	if e := t.entry(cfg.CheckpointNS, cfg.CheckpointID); e == nil || e.removed {
@@ -116,7 +118,9 @@ func (t *Thread) PlanWrites(cfg saver.Config, writes []saver.Write, taskID strin
 	}
 	rec := WritesRecord{NS: cfg.CheckpointNS, CheckpointID: cfg.CheckpointID}
 	for i, w := range writes {
-		rec.Writes = append(rec.Writes, WriteRecord{TaskID: taskID, Idx: saver.WriteIndex(w.Channel, i), Channel: w.Channel, Value: owned(w.Value)})
+		wr := WriteRecord{TaskID: taskID, Idx: saver.WriteIndex(w.Channel, i), Channel: w.Channel, Value: owned(w.Value)}
+		t.outOfLine(&wr.Value, &wr.Blob, &wr.blob)
+		rec.Writes = append(rec.Writes, wr)
 	}
 	return []Record{{Kind: KindWrites, V: SchemaVersion, Writes: &rec}}, nil
 }
@@ -137,22 +141,32 @@ func (t *Thread) PlanDelete() []Record {
 }
 
 // PlanFork plans the seed of a new thread that starts from the checkpoint
-// src names in t (the latest when src.CheckpointID is empty): one entry with
-// every value set, so its cost does not depend on t's history.
+// src names in t (the latest when src.CheckpointID is empty): one new
+// checkpoint, with source fork and the source checkpoint as its parent
+// (ParentThread), holding every value, so its cost does not depend on t's
+// history. It returns the seed and the new checkpoint's namespace and id.
 func (t *Thread) PlanFork(src saver.Config) ([]Record, saver.Config, error) {
 	tu, err := t.Get(src)
 	if err != nil {
 		return nil, saver.Config{}, err
 	}
 	e := t.entry(tu.Config.CheckpointNS, tu.Config.CheckpointID)
-	rec := e.rec
-	rec.ParentID = ""
-	rec.Values = fullValues(e.values)
-	seed := SeedRecord{
-		Origin:  &Origin{ThreadID: t.ID, NS: rec.NS, CheckpointID: rec.ID, Seq: t.Seq},
-		Entries: []SeedEntry{{Checkpoint: rec, Writes: slices.Clone(e.writes)}},
+	rec := CheckpointRecord{
+		NS:           e.rec.NS,
+		ID:           saver.NewCheckpointID(e.rec.ID),
+		ParentID:     e.rec.ID,
+		ParentThread: t.ID,
+		TS:           time.Now().UnixNano(),
+		Versions:     e.rec.Versions,
+		VersionsSeen: e.rec.VersionsSeen,
+		Metadata:     MetadataRecord{Source: string(saver.SourceFork), Step: e.rec.Metadata.Step},
+		Values:       t.fullValues(e.values),
 	}
-	return []Record{{Kind: KindSeed, V: SchemaVersion, Seed: &seed}}, tu.Config, nil
+	seed := SeedRecord{
+		Origin:  &Origin{ThreadID: t.ID, NS: rec.NS, CheckpointID: e.rec.ID, Seq: t.Seq},
+		Entries: []SeedEntry{{Checkpoint: rec}},
+	}
+	return []Record{{Kind: KindSeed, V: SchemaVersion, Seed: &seed}}, saver.Config{CheckpointNS: rec.NS, CheckpointID: rec.ID}, nil
 }
 
 // PlanCopy plans the seed of a thread that holds the same checkpoints and
@@ -161,6 +175,7 @@ func (t *Thread) PlanCopy() []Record {
 	seed := t.seed()
 	seed.Origin = &Origin{ThreadID: t.ID, Seq: t.Seq}
 	seed.DeletedThrough = ""
+	seed.Lease = nil
 	for i := range seed.Entries {
 		seed.Entries[i].Seq = 0 // sequences of the source mean nothing in the copy
 	}
@@ -182,7 +197,7 @@ func (t *Thread) PlanPrune(strategy saver.PruneStrategy) ([]Record, error) {
 		ref, _ := t.Latest(nsName)
 		e := t.entry(nsName, ref.ID)
 		rec := e.rec
-		rec.Values = fullValues(e.values)
+		rec.Values = t.fullValues(e.values)
 		entries = append(entries, SeedEntry{Checkpoint: rec, Writes: slices.Clone(e.writes), Seq: e.seq})
 	}
 	for _, n := range t.ns {
@@ -191,30 +206,75 @@ func (t *Thread) PlanPrune(strategy saver.PruneStrategy) ([]Record, error) {
 	if total == len(entries) {
 		return nil, nil
 	}
-	seed := SeedRecord{Origin: t.Origin, DeletedThrough: t.deletedThrough, Entries: entries}
+	seed := SeedRecord{Origin: t.Origin, DeletedThrough: t.deletedThrough, Entries: entries, Lease: t.leaseRecord()}
 	return []Record{{Kind: KindSeed, V: SchemaVersion, Seed: &seed}}, nil
 }
 
-// PlanRollback plans saver.RunDeleter.DeleteForRuns for this thread. It
-// returns no records when no live checkpoint has one of the run ids.
+// PlanRollback plans saver.RunDeleter.DeleteForRuns for this thread: a
+// seed that holds every checkpoint except those the runs wrote (and those
+// rolled back before), so that once the log drops the events before it,
+// nothing of the removed checkpoints is stored. A checkpoint whose parent
+// goes keeps its values in full. It returns no records when no live
+// checkpoint has one of the run ids.
 func (t *Thread) PlanRollback(runIDs []string) []Record {
-	for _, n := range t.ns {
-		for _, e := range n.entries {
-			if !e.removed && e.rec.Metadata.RunID != "" && slices.Contains(runIDs, e.rec.Metadata.RunID) {
-				rb := RollbackRecord{RunIDs: slices.Clone(runIDs)}
-				return []Record{{Kind: KindRollback, V: SchemaVersion, Rollback: &rb}}
-			}
-		}
+	gone := func(e *entry) bool {
+		return e.removed || e.rec.Metadata.RunID != "" && slices.Contains(runIDs, e.rec.Metadata.RunID)
 	}
-	return nil
+	hit := slices.ContainsFunc(t.applied, func(e *entry) bool { return !e.removed && gone(e) })
+	if !hit {
+		return nil
+	}
+	seed := t.seedWhere(func(e *entry) bool { return !gone(e) })
+	return []Record{{Kind: KindSeed, V: SchemaVersion, Seed: seed}}
 }
 
-func fullValues(values channelValues) []ChannelDelta {
+// fullValues lists values as deltas that set every channel, out of line
+// where large.
+func (t *Thread) fullValues(values channelValues) []ChannelDelta {
 	var out []ChannelDelta
 	for _, cv := range values {
-		out = append(out, ChannelDelta{Channel: cv.channel, Op: OpSet, Data: cv.v.bytes()})
+		d := ChannelDelta{Channel: cv.channel, Op: OpSet, Data: cv.v.bytes()}
+		t.outOfLine(&d.Data, &d.Blob, &d.blob)
+		out = append(out, d)
 	}
 	return out
+}
+
+// outOfLine moves data out of the record (to *blob, named by *key) when
+// it is larger than t.BlobThreshold.
+func (t *Thread) outOfLine(data *[]byte, key *string, blob *[]byte) {
+	if t.BlobThreshold <= 0 || len(*data) <= t.BlobThreshold {
+		return
+	}
+	*key, *blob, *data = BlobKey(*data), *data, nil
+}
+
+// PlanLease plans a saver.LeaseOp at time now.
+func (t *Thread) PlanLease(op saver.LeaseOp, now time.Time) ([]Record, error) {
+	if op.RunID == "" {
+		return nil, saver.Invalid("lease run id", "empty")
+	}
+	if op.IfLatest != "" {
+		if err := t.checkLatest(saver.Config{CheckpointNS: op.CheckpointNS, CheckpointID: op.IfLatest}); err != nil {
+			return nil, err
+		}
+	}
+	if run, until, ok := t.Lease(); ok && run != op.RunID && until.After(now) {
+		return nil, &saver.BusyError{ThreadID: t.ID, RunID: run, Until: until}
+	}
+	rec := LeaseRecord{RunID: op.RunID}
+	if !op.Until.IsZero() {
+		rec.Until = op.Until.UnixNano()
+	}
+	return []Record{{Kind: KindLease, V: SchemaVersion, Lease: &rec}}, nil
+}
+
+func (t *Thread) leaseRecord() *LeaseRecord {
+	if t.lease.RunID == "" {
+		return nil
+	}
+	l := t.lease
+	return &l
 }
 
 // metadataRecord converts md, passing Extra through the codec so the record
@@ -255,11 +315,17 @@ func (t *Thread) checkLatest(cfg saver.Config) error {
 func (t *Thread) PlanCommit(ops []saver.Op) ([]Record, []saver.Config, error) {
 	var recs []Record
 	var outs []saver.Config
+	now := time.Now()
 	for i, op := range ops {
 		var r []Record
 		var err error
 		switch {
-		case op.Put != nil && op.Writes == nil:
+		case op.Lease != nil && op.Put == nil && op.Writes == nil:
+			if op.Lease.ThreadID != t.ID {
+				return nil, nil, saver.Invalid(fmt.Sprintf("op %d thread id", i), "differs from the first op's")
+			}
+			r, err = t.PlanLease(*op.Lease, now)
+		case op.Put != nil && op.Writes == nil && op.Lease == nil:
 			if op.Put.Config.ThreadID != t.ID {
 				return nil, nil, saver.Invalid(fmt.Sprintf("op %d thread id", i), "differs from the first op's")
 			}
@@ -271,13 +337,13 @@ func (t *Thread) PlanCommit(ops []saver.Op) ([]Record, []saver.Config, error) {
 			var out saver.Config
 			r, out, err = t.PlanPut(op.Put.Config, op.Put.Checkpoint, op.Put.Metadata, op.Put.NewVersions)
 			outs = append(outs, out)
-		case op.Writes != nil && op.Put == nil:
+		case op.Writes != nil && op.Put == nil && op.Lease == nil:
 			if op.Writes.Config.ThreadID != t.ID {
 				return nil, nil, saver.Invalid(fmt.Sprintf("op %d thread id", i), "differs from the first op's")
 			}
 			r, err = t.PlanWrites(op.Writes.Config, op.Writes.Writes, op.Writes.TaskID)
 		default:
-			return nil, nil, saver.Invalid(fmt.Sprintf("op %d", i), "needs exactly one of Put and Writes")
+			return nil, nil, saver.Invalid(fmt.Sprintf("op %d", i), "needs exactly one of Put, Writes and Lease")
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("op %d: %w", i, err)

@@ -15,22 +15,26 @@ type Ref struct {
 	ID string
 }
 
-// Latest returns the newest live checkpoint of a namespace.
+// Latest returns the live checkpoint of a namespace that was put last, in
+// log order: never by id or clock, which differ between hosts.
 func (t *Thread) Latest(ns string) (Ref, bool) {
 	n := t.ns[ns]
 	if n == nil {
 		return Ref{}, false
 	}
 	if !n.latestOK {
-		n.latest = ""
-		for id, e := range n.entries {
-			if !e.removed && id > n.latest {
-				n.latest = id
+		n.latest = nil
+		for _, e := range n.entries {
+			if !e.removed && (n.latest == nil || e.order > n.latest.order) {
+				n.latest = e
 			}
 		}
 		n.latestOK = true
 	}
-	return Ref{NS: ns, ID: n.latest}, n.latest != ""
+	if n.latest == nil {
+		return Ref{NS: ns}, false
+	}
+	return Ref{NS: ns, ID: n.latest.rec.ID}, true
 }
 
 // Has reports whether the thread holds the live checkpoint ref names.
@@ -55,10 +59,24 @@ func (t *Thread) Get(cfg saver.Config) (*saver.Tuple, error) {
 	return t.Tuple(ref), nil
 }
 
-// Select returns the live checkpoints that match p, newest first, ignoring
-// p.ThreadID and p.Limit (callers merge threads, then cut).
+// Select returns the live checkpoints that match p, newest first in log
+// order, ignoring p.ThreadID and p.Limit (callers merge threads, then
+// cut). p.Before keeps the checkpoints put before it, when the thread
+// holds it, else those with a smaller id.
 func (t *Thread) Select(p saver.ListParams) []Ref {
-	var refs []Ref
+	type hit struct {
+		ref   Ref
+		order uint64
+	}
+	var before *entry
+	if p.Before != "" {
+		for _, n := range t.ns {
+			if e := n.entries[p.Before]; e != nil {
+				before = e
+			}
+		}
+	}
+	var hits []hit
 	for nsName, n := range t.ns {
 		if p.Namespace != nil && *p.Namespace != nsName {
 			continue
@@ -66,14 +84,19 @@ func (t *Thread) Select(p saver.ListParams) []Ref {
 		for id, e := range n.entries {
 			if e.removed ||
 				(p.CheckpointID != "" && id != p.CheckpointID) ||
-				(p.Before != "" && id >= p.Before) ||
+				(before != nil && e.order >= before.order) ||
+				(before == nil && p.Before != "" && id >= p.Before) ||
 				!saver.MatchFilter(e.metadata(), p.Filter) {
 				continue
 			}
-			refs = append(refs, Ref{NS: nsName, ID: id})
+			hits = append(hits, hit{Ref{NS: nsName, ID: id}, e.order})
 		}
 	}
-	slices.SortFunc(refs, func(a, b Ref) int { return CompareRefs(b, a) })
+	slices.SortFunc(hits, func(a, b hit) int { return cmp.Compare(b.order, a.order) })
+	refs := make([]Ref, len(hits))
+	for i, h := range hits {
+		refs[i] = h.ref
+	}
 	return refs
 }
 
@@ -107,10 +130,14 @@ func (t *Thread) Tuple(ref Ref) *saver.Tuple {
 		tu.Checkpoint.ChannelVersions = map[string]uint64{}
 	}
 	if e.rec.ParentID != "" {
-		tu.ParentConfig = &saver.Config{ThreadID: t.ID, CheckpointNS: ref.NS, CheckpointID: e.rec.ParentID}
+		tu.ParentConfig = &saver.Config{ThreadID: cmp.Or(e.rec.ParentThread, t.ID), CheckpointNS: ref.NS, CheckpointID: e.rec.ParentID}
 	}
 	for _, w := range e.writes {
-		tu.PendingWrites = append(tu.PendingWrites, saver.PendingWrite{TaskID: w.TaskID, Channel: w.Channel, Value: w.Value})
+		v := w.Value
+		if w.Blob != "" {
+			v = w.blob
+		}
+		tu.PendingWrites = append(tu.PendingWrites, saver.PendingWrite{TaskID: w.TaskID, Channel: w.Channel, Value: v})
 	}
 	return tu
 }

@@ -18,8 +18,13 @@ const (
 	KindSeed Kind = "seed"
 	// KindTombstone deletes the thread.
 	KindTombstone Kind = "tombstone"
-	// KindRollback removes the checkpoints written by some runs.
+	// KindRollback removes the checkpoints written by some runs. Writers no
+	// longer append it (DeleteForRuns compacts the thread with a seed); it
+	// is folded for logs written before.
 	KindRollback Kind = "rollback"
+	// KindLease claims the thread for a run, renews the claim or releases
+	// it (saver.LeaseOp).
+	KindLease Kind = "lease"
 )
 
 // Record is one change to a thread. Exactly the field that matches Kind is set.
@@ -31,6 +36,12 @@ type Record struct {
 	Seed       *SeedRecord       `msgpack:"sd,omitempty"`
 	Tombstone  *TombstoneRecord  `msgpack:"tb,omitempty"`
 	Rollback   *RollbackRecord   `msgpack:"rb,omitempty"`
+	Lease      *LeaseRecord      `msgpack:"ls,omitempty"`
+	// Thread binds an event to its thread: the first record of every
+	// event written carries ThreadBinding of the thread id, and a reader
+	// treats an event bound to another thread as corrupt. Events written
+	// before bindings existed have none.
+	Thread string `msgpack:"th,omitempty"`
 
 	// cpEnc is Checkpoint as EncodeCommit encoded it, for Settle to keep
 	// with the checkpoint (see SeedEntry.enc). It is not stored.
@@ -52,6 +63,13 @@ type ChannelDelta struct {
 	Channel string `msgpack:"c"`
 	Op      Op     `msgpack:"o"`
 	Data    []byte `msgpack:"d,omitempty"`
+	// Blob, when set, names the thread's blob (eventstore.BlobStore) that
+	// holds the data, which is then not stored in the record.
+	Blob string `msgpack:"b,omitempty"`
+
+	// blob is the data of an out-of-line value once read from the blob
+	// store (or before it was written there). It is not stored.
+	blob []byte
 
 	// full is, in a planned append, the whole value in the memory the
 	// caller gave it in (saver.Saver.Put may keep it): applying the record
@@ -72,9 +90,12 @@ type MetadataRecord struct {
 // CheckpointRecord is a checkpoint as stored: only the channels that changed,
 // each as a delta over the parent's value.
 type CheckpointRecord struct {
-	NS           string         `msgpack:"ns,omitempty"`
-	ID           string         `msgpack:"id"`
-	ParentID     string         `msgpack:"pid,omitempty"`
+	NS       string `msgpack:"ns,omitempty"`
+	ID       string `msgpack:"id"`
+	ParentID string `msgpack:"pid,omitempty"`
+	// ParentThread, when set, says ParentID is a checkpoint of that thread
+	// (the source of a fork), not of this one.
+	ParentThread string         `msgpack:"pth,omitempty"`
 	TS           int64          `msgpack:"ts"` // Unix nanoseconds
 	Versions     Versions       `msgpack:"ver,omitempty"`
 	VersionsSeen SeenVersions   `msgpack:"seen,omitempty"`
@@ -88,6 +109,11 @@ type WriteRecord struct {
 	Idx     int    `msgpack:"i"`
 	Channel string `msgpack:"c"`
 	Value   []byte `msgpack:"v,omitempty"`
+	// Blob, when set, names the blob that holds the value (see
+	// ChannelDelta.Blob).
+	Blob string `msgpack:"b,omitempty"`
+
+	blob []byte // the out-of-line value, once read; not stored
 }
 
 // WritesRecord stores a task's writes against one checkpoint.
@@ -124,12 +150,21 @@ type SeedRecord struct {
 	// DeletedThrough carries a tombstone over (see TombstoneRecord).
 	DeletedThrough string      `msgpack:"del,omitempty"`
 	Entries        []SeedEntry `msgpack:"e"`
+	// Lease carries the thread's run lease over a prune or a snapshot.
+	Lease *LeaseRecord `msgpack:"ls,omitempty"`
 }
 
 // TombstoneRecord deletes a thread. Writes that build on a checkpoint id at or
 // below DeletedThrough that no longer exists are refused as deleted.
 type TombstoneRecord struct {
 	DeletedThrough string `msgpack:"del"`
+}
+
+// LeaseRecord claims the thread for run RunID until Until (Unix
+// nanoseconds), or releases it when Until is 0.
+type LeaseRecord struct {
+	RunID string `msgpack:"run"`
+	Until int64  `msgpack:"until"`
 }
 
 // RollbackRecord removes the checkpoints whose run id is listed.

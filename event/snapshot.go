@@ -3,6 +3,7 @@ package event
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // A snapshot is a thread's folded state in the record format: every
@@ -66,8 +67,14 @@ func (e *encoder) snapshot(s *snapshot) {
 	e.seed(&s.State)
 }
 
-// Restore decodes a snapshot made by Snapshot.
-func Restore(b []byte) (*Thread, error) {
+// Restore decodes a snapshot made by Snapshot. Its out-of-line values are
+// left unresolved: use RestoreResolved where the values are read.
+func Restore(b []byte) (*Thread, error) { return RestoreResolved(b, nil) }
+
+// RestoreResolved decodes a snapshot made by Snapshot and, when resolve is
+// not nil, fills in its out-of-line values with it (see ResolveBlobs)
+// before they apply.
+func RestoreResolved(b []byte, resolve func([]Record) error) (*Thread, error) {
 	var s snapshot
 	if err := unmarshal(b, &s); err != nil {
 		return nil, &DecodeError{Err: fmt.Errorf("snapshot: %w", err)}
@@ -75,17 +82,58 @@ func Restore(b []byte) (*Thread, error) {
 	if s.V < 1 || s.V > SchemaVersion {
 		return nil, &DecodeError{Thread: s.Thread, Seq: s.Seq, Err: fmt.Errorf("snapshot: %w: version %d", ErrUnknownKind, s.V)}
 	}
+	recs := []Record{{Kind: KindSeed, V: SchemaVersion, Seed: &s.State}}
+	if resolve != nil {
+		if err := resolve(recs); err != nil {
+			return nil, fmt.Errorf("snapshot of thread %q at %d: %w", s.Thread, s.Seq, err)
+		}
+	}
 	t := NewThread(s.Thread)
-	t.ApplyRecords(s.Seq, []Record{{Kind: KindSeed, V: SchemaVersion, Seed: &s.State}})
+	t.ApplyRecords(s.Seq, recs)
 	return t, nil
 }
 
-// seed lists t's entries in apply order, rolled-back ones included (their
-// descendants' deltas need them).
+// seed lists t's entries in the order they were last put, rolled-back ones
+// included (their descendants' deltas need them).
 func (t *Thread) seed() *SeedRecord {
+	s := t.seedWhere(func(*entry) bool { return true })
+	s.Lease = t.leaseRecord()
+	return s
+}
+
+// seedWhere lists the entries keep accepts, in the order they were last
+// put. An entry stays a delta over its parent only if the seed holds that
+// parent, before it, as the very version the delta was made from;
+// otherwise (the parent was re-put since, or is left out) it carries its
+// values in full, so that applying the seed gives every entry the values
+// it has in t.
+func (t *Thread) seedWhere(keep func(*entry) bool) *SeedRecord {
 	s := &SeedRecord{DeletedThrough: t.deletedThrough, Entries: make([]SeedEntry, 0, len(t.applied))}
+	listed := make(map[*entry]bool, len(t.applied))
 	for _, e := range t.applied {
-		s.Entries = append(s.Entries, SeedEntry{Checkpoint: e.rec, Writes: slices.Clone(e.writes), Seq: e.seq, Removed: e.removed, enc: e.enc})
+		if !keep(e) {
+			continue
+		}
+		se := SeedEntry{Checkpoint: e.rec, Writes: slices.Clone(e.writes), Seq: e.seq, Removed: e.removed, enc: e.enc}
+		if e.rec.ParentID != "" && e.rec.ParentThread == "" {
+			p := t.entry(e.rec.NS, e.rec.ParentID)
+			if p == nil || !listed[p] || p.ver != e.parentVer {
+				se.Checkpoint.Values = t.fullValues(e.values)
+				se.enc = nil
+				// Channels the parent has and e lacks must not leak in
+				// when the parent is applied first: clear them.
+				if p != nil && listed[p] {
+					for _, cv := range p.values {
+						if _, ok := e.values.find(cv.channel); !ok {
+							se.Checkpoint.Values = append(se.Checkpoint.Values, ChannelDelta{Channel: cv.channel, Op: OpClear})
+						}
+					}
+					slices.SortFunc(se.Checkpoint.Values, func(a, b ChannelDelta) int { return strings.Compare(a.Channel, b.Channel) })
+				}
+			}
+		}
+		listed[e] = true
+		s.Entries = append(s.Entries, se)
 	}
 	return s
 }

@@ -1,6 +1,11 @@
 package event
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -21,8 +26,16 @@ type Thread struct {
 	// deletedThrough is the tombstone's high-water mark ("" if never deleted).
 	deletedThrough string
 	ns             map[string]*namespace
-	applied        []*entry // every entry, in the order it was added: a snapshot's order
+	applied        []*entry // every entry, in the order it was last put: a snapshot's order
 	provisional    bool     // PlanCommit applied records that are not stored yet
+	order          uint64   // counts puts: an entry's order says when it was last put
+	lease          LeaseRecord
+	binding        string // ThreadBinding(ID), once computed
+
+	// BlobThreshold makes the planners keep values larger than this many
+	// bytes out of line (ChannelDelta.Blob, WriteRecord.Blob); 0 never
+	// does. Savers over a log with a blob store set it.
+	BlobThreshold int
 }
 
 // Provisional reports whether t holds records applied by PlanCommit that
@@ -35,9 +48,9 @@ type namespace struct {
 	// lineChild maps a checkpoint id to its input or loop child: the line of
 	// execution that continues from it ("" keys the first checkpoint).
 	lineChild map[string]string
-	// latest is the newest live checkpoint id, when latestOK; a rollback
-	// makes it unknown until the next Latest recomputes it.
-	latest   string
+	// latest is the live checkpoint put last (log order), when latestOK;
+	// a rollback makes it unknown until the next Latest recomputes it.
+	latest   *entry
 	latestOK bool
 }
 
@@ -48,6 +61,12 @@ type entry struct {
 	writes  []WriteRecord // sorted by (task id, idx)
 	seq     uint64
 	removed bool
+	order   uint64 // when it was last put (Thread.order)
+	// ver counts the puts of this checkpoint id; parentVer is its parent's
+	// ver when it was put (0: no parent in the thread). A snapshot keeps
+	// an entry as a delta only over the very parent version it was made
+	// from (see seed).
+	ver, parentVer uint64
 }
 
 // NewThread returns the state of a thread with no events.
@@ -55,14 +74,106 @@ func NewThread(id string) *Thread {
 	return &Thread{ID: id, ns: make(map[string]*namespace)}
 }
 
-// Fold folds a thread's events, in order, into its state. It is the one
-// function that gives events their meaning.
-func Fold(threadID string, events []Event) (*Thread, error) {
-	t := NewThread(threadID)
-	for _, ev := range events {
-		if err := t.Apply(ev.Seq, ev.Payload); err != nil {
-			return nil, err
+// ThreadBinding is what the first record of each event of a thread
+// carries in Record.Thread: a hash of the thread id, so that an event
+// copied onto another thread's log is recognized as not its own.
+func ThreadBinding(threadID string) string {
+	sum := sha256.Sum256([]byte(threadID))
+	return hex.EncodeToString(sum[:12])
+}
+
+// Binding returns ThreadBinding(t.ID).
+func (t *Thread) Binding() string {
+	if t.binding == "" {
+		t.binding = ThreadBinding(t.ID)
+	}
+	return t.binding
+}
+
+// FoldOptions says how Fold handles what it meets.
+type FoldOptions struct {
+	// To stops the fold after the event at this sequence; 0 folds every
+	// event.
+	To uint64
+	// Resolve fills in the out-of-line values of an event's records (see
+	// ResolveBlobs) before they apply. Nil leaves them unresolved.
+	Resolve func([]Record) error
+	// OnCorrupt receives each event that does not decode, or is bound to
+	// another thread, as a *DecodeError naming the thread and sequence;
+	// the event is skipped. Nil makes Fold stop and return the error.
+	OnCorrupt func(*DecodeError)
+}
+
+// Fold folds events, oldest first, into t: the one loop that gives a log
+// its meaning, used by every saver, the projector and replay. Events at or
+// below t.Seq are skipped. It returns the first error of events, or of
+// o.Resolve, wrapped with the thread and sequence.
+func (t *Thread) Fold(events iter.Seq2[Event, error], o FoldOptions) error {
+	for ev, err := range events {
+		if err != nil {
+			return fmt.Errorf("thread %q: read events after %d: %w", t.ID, t.Seq, err)
 		}
+		if o.To != 0 && ev.Seq > o.To {
+			return nil
+		}
+		if ev.Seq <= t.Seq {
+			continue
+		}
+		recs, err := t.decode(ev)
+		if err == nil && o.Resolve != nil {
+			if err := o.Resolve(recs); err != nil {
+				return fmt.Errorf("thread %q: event %d: %w", t.ID, ev.Seq, err)
+			}
+		}
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) || o.OnCorrupt == nil {
+				return err
+			}
+			o.OnCorrupt(de)
+			t.Seq = ev.Seq
+			continue
+		}
+		t.ApplyRecords(ev.Seq, recs)
+		if o.To != 0 && ev.Seq >= o.To {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Events yields evs, for Fold.
+func Events(evs []Event) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		for _, ev := range evs {
+			if !yield(ev, nil) {
+				return
+			}
+		}
+	}
+}
+
+// decode decodes one event of t's log and checks that it is bound to t.
+func (t *Thread) decode(ev Event) ([]Record, error) {
+	recs, err := Decode(ev.Payload)
+	if err == nil && recs[0].Thread != "" && recs[0].Thread != t.Binding() {
+		err = &DecodeError{Err: fmt.Errorf("event bound to another thread (binding %s, want %s)", recs[0].Thread, t.Binding())}
+	}
+	if err != nil {
+		de := err.(*DecodeError)
+		de.Thread, de.Seq = t.ID, ev.Seq
+		return nil, de
+	}
+	return recs, nil
+}
+
+// FoldAll folds events into a new thread and fails on the first corrupt
+// one: Fold for tests and tools.
+func FoldAll(threadID string, events []Event) (*Thread, error) {
+	t := NewThread(threadID)
+	err := t.Fold(Events(events), FoldOptions{})
+	if err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -73,16 +184,15 @@ type Event struct {
 	Payload []byte
 }
 
-// Apply decodes one event and folds it in. A payload that does not decode is
-// a *DecodeError naming the thread and sequence, and leaves t unchanged
-// except that Seq advances past it, so a reader can log it and go on.
+// Apply decodes one event and folds it in. A payload that does not decode,
+// or is bound to another thread, is a *DecodeError naming the thread and
+// sequence, and leaves t unchanged except that Seq advances past it, so a
+// reader can log it and go on.
 func (t *Thread) Apply(seq uint64, payload []byte) error {
-	recs, err := Decode(payload)
+	recs, err := t.decode(Event{Seq: seq, Payload: payload})
 	if err != nil {
-		de := err.(*DecodeError)
-		de.Thread, de.Seq = t.ID, seq
 		t.Seq = seq
-		return de
+		return err
 	}
 	t.ApplyRecords(seq, recs)
 	return nil
@@ -129,7 +239,13 @@ func (t *Thread) applyRecord(seq uint64, r *Record) {
 	case KindSeed:
 		t.reset()
 		t.Origin = r.Seed.Origin
-		t.deletedThrough = r.Seed.DeletedThrough
+		// A seed never lowers the tombstone mark: a fork or copy onto a
+		// deleted thread id must not bring the deleted checkpoints back.
+		t.deletedThrough = max(t.deletedThrough, r.Seed.DeletedThrough)
+		t.lease = LeaseRecord{}
+		if r.Seed.Lease != nil {
+			t.lease = *r.Seed.Lease
+		}
 		for _, se := range r.Seed.Entries {
 			s := seq
 			if se.Seq != 0 {
@@ -147,8 +263,15 @@ func (t *Thread) applyRecord(seq uint64, r *Record) {
 	case KindTombstone:
 		t.reset()
 		t.Origin = nil
+		t.lease = LeaseRecord{}
 		if r.Tombstone.DeletedThrough > t.deletedThrough {
 			t.deletedThrough = r.Tombstone.DeletedThrough
+		}
+	case KindLease:
+		if r.Lease.Until == 0 {
+			t.lease = LeaseRecord{}
+		} else {
+			t.lease = *r.Lease
 		}
 	case KindRollback:
 		for _, ns := range t.ns {
@@ -187,19 +310,26 @@ func (t *Thread) entry(ns, id string) *entry {
 func (t *Thread) putCheckpoint(seq uint64, rec CheckpointRecord) *entry {
 	n := t.namespace(rec.NS)
 	var parent channelValues
-	if p := n.entries[rec.ParentID]; p != nil && rec.ParentID != "" {
-		parent = p.values
+	var parentVer uint64
+	if p := n.entries[rec.ParentID]; p != nil && rec.ParentID != "" && rec.ParentThread == "" {
+		parent, parentVer = p.values, p.ver
 	}
 	values := parent.apply(rec.Values)
 	e := n.entries[rec.ID]
 	if e == nil {
 		e = &entry{}
-		t.applied = append(t.applied, e)
 		n.entries[rec.ID] = e
+	} else if i := slices.Index(t.applied, e); i >= 0 {
+		// A re-put: in log order the checkpoint is now the newest, and a
+		// snapshot must list it after everything put before it.
+		t.applied = slices.Delete(t.applied, i, i+1)
 	}
+	t.applied = append(t.applied, e)
+	t.order++
 	e.rec, e.values, e.seq, e.removed, e.enc = rec, values, seq, false, nil
-	if n.latestOK && rec.ID > n.latest {
-		n.latest = rec.ID
+	e.order, e.ver, e.parentVer = t.order, e.ver+1, parentVer
+	if n.latestOK {
+		n.latest = e
 	}
 	if isLine(rec.Metadata.Source) {
 		cur, taken := n.lineChild[rec.ParentID]
@@ -244,5 +374,14 @@ func (t *Thread) Empty() bool {
 // Deleted reports whether the thread was deleted (it may have been started
 // again since).
 func (t *Thread) Deleted() bool { return t.deletedThrough != "" }
+
+// Lease returns the run that holds the thread and when its lease lapses;
+// ok is false when no run has claimed it (or the last one released it).
+func (t *Thread) Lease() (runID string, until time.Time, ok bool) {
+	if t.lease.RunID == "" {
+		return "", time.Time{}, false
+	}
+	return t.lease.RunID, time.Unix(0, t.lease.Until), true
+}
 
 func (t *Thread) created(e *entry) time.Time { return time.Unix(0, e.rec.TS).UTC() }

@@ -2,6 +2,8 @@ package event
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strings"
 	"unsafe"
@@ -123,16 +125,20 @@ func (cv channelValues) apply(deltas []ChannelDelta) channelValues {
 	copy(out, cv)
 	for _, d := range deltas {
 		i, ok := out.find(d.Channel)
+		data := d.Data
+		if d.Blob != "" {
+			data = d.blob
+		}
 		var v *value
 		switch d.Op {
 		case OpSet:
-			v = setValue(d.Data)
+			v = setValue(data)
 		case OpAppend:
 			var prev *value
 			if ok {
 				prev = out[i].v
 			}
-			v = appendValue(prev, d.Data)
+			v = appendValue(prev, data)
 			if d.full != nil && len(d.full) == v.size {
 				v.full = d.full // the caller's memory (see ChannelDelta.full)
 			}
@@ -151,4 +157,11 @@ func (cv channelValues) apply(deltas []ChannelDelta) channelValues {
 		}
 	}
 	return out
+}
+
+// BlobKey is the key an out-of-line value is stored under: the hex SHA-256
+// of its bytes.
+func BlobKey(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }

@@ -2,31 +2,6 @@ package saver
 
 import "fmt"
 
-// ValidatePut checks the arguments every Put needs.
-func ValidatePut(cfg Config, cp Checkpoint) error {
-	if err := ValidateThread(cfg.ThreadID); err != nil {
-		return err
-	}
-	if cp.ID == "" {
-		return Invalid("checkpoint id", "empty")
-	}
-	return nil
-}
-
-// ValidateWrites checks the arguments every PutWrites needs.
-func ValidateWrites(cfg Config, taskID string) error {
-	if err := ValidateThread(cfg.ThreadID); err != nil {
-		return err
-	}
-	if cfg.CheckpointID == "" {
-		return Invalid("checkpoint id", "empty")
-	}
-	if taskID == "" {
-		return Invalid("task id", "empty")
-	}
-	return nil
-}
-
 // MaxThreadIDBytes is the longest thread id every saver accepts, in bytes.
 // A longer id is refused with ErrInvalid before anything is read or
 // written, the same on every saver.

@@ -70,7 +70,8 @@ func (s *Store) ForkThread(ctx context.Context, src saver.Config, dst string) (s
 	if err := s.seedNew(ctx, dst, recs); err != nil {
 		return saver.Config{}, err
 	}
-	return saver.Config{ThreadID: dst, CheckpointNS: at.CheckpointNS, CheckpointID: at.CheckpointID}, nil
+	at.ThreadID = dst
+	return at, nil
 }
 
 // Prune implements saver.Pruner. The log drops the events a prune made
@@ -95,18 +96,27 @@ func (s *Store) Prune(ctx context.Context, threadIDs []string, strategy saver.Pr
 	return nil
 }
 
-// DeleteForRuns implements saver.RunDeleter.
+// DeleteForRuns implements saver.RunDeleter. Each thread that holds
+// checkpoints of the runs gets a seed without them, and the log drops the
+// events before it, so nothing of them stays stored.
 func (s *Store) DeleteForRuns(ctx context.Context, runIDs []string) error {
 	if len(runIDs) == 0 {
 		return nil
 	}
+	var threads []string
 	for thread, err := range s.log.Threads(ctx) {
 		if err != nil {
 			return fmt.Errorf("list threads: %w", err)
 		}
-		_, err := s.write(ctx, thread, func(t *event.Thread) ([]event.Record, error) {
+		threads = append(threads, thread)
+	}
+	for _, thread := range threads {
+		seq, err := s.write(ctx, thread, func(t *event.Thread) ([]event.Record, error) {
 			return t.PlanRollback(runIDs), nil
 		})
+		if err == nil && seq != 0 {
+			err = s.truncate(ctx, thread, seq)
+		}
 		if err != nil {
 			return fmt.Errorf("delete runs in thread %q: %w", thread, err)
 		}
@@ -129,22 +139,48 @@ func (s *Store) Locate(ctx context.Context, checkpointID string) (saver.Config, 
 }
 
 // ReplayTo returns the thread as it was right after the event at seq: the
-// events up to seq folded from the start.
+// newest snapshot at or before seq, when the log keeps snapshots, with the
+// events after it up to seq folded in. A seq before the thread's first
+// stored event (pruned or deleted since, or before the thread began), or
+// one at which the thread held nothing, is an error matching
+// saver.ErrNotFound, never an empty thread.
 func (s *Store) ReplayTo(ctx context.Context, thread string, seq uint64) (*event.Thread, error) {
 	if err := saver.ValidateThread(thread); err != nil {
 		return nil, err
 	}
-	t := event.NewThread(thread)
-	for ev, err := range s.log.Read(ctx, thread, 0) {
-		if err != nil {
-			return nil, fmt.Errorf("thread %q: read events: %w", thread, err)
+	if seq == 0 {
+		return nil, saver.Invalid("sequence", "0: events start at 1")
+	}
+	t := s.newThread(thread)
+	if sl, ok := s.log.(SnapshotLoader); ok {
+		if b, err := sl.LoadSnapshot(ctx, thread); err == nil && b != nil {
+			if snap, err := event.RestoreResolved(b, s.resolver(ctx, thread)); err == nil && snap.ID == thread && snap.Seq <= seq {
+				snap.BlobThreshold = s.opts.BlobThreshold
+				t = snap
+			}
 		}
-		if ev.Seq > seq {
-			break
+	}
+	first := uint64(0)
+	events := func(yield func(event.Event, error) bool) {
+		for ev, err := range s.log.Read(ctx, thread, t.Seq) {
+			if first == 0 && err == nil {
+				first = ev.Seq
+			}
+			if !yield(ev, err) {
+				return
+			}
 		}
-		if err := t.Apply(ev.Seq, ev.Payload); err != nil {
-			s.opts.Logger.Error("jetgraph: skipping corrupt event", "thread", thread, "seq", ev.Seq, "err", err)
+	}
+	base := t.Seq
+	if err := t.Fold(events, s.foldOptions(ctx, thread, seq)); err != nil {
+		return nil, err
+	}
+	if base == 0 && (first == 0 || seq < first) || t.Empty() {
+		reason := fmt.Sprintf("nothing stored at sequence %d", seq)
+		if first != 0 && seq < first {
+			reason = fmt.Sprintf("its first stored event is %d: the events before it were pruned or deleted", first)
 		}
+		return nil, fmt.Errorf("replay thread %q to %d: %s: %w", thread, seq, reason, saver.ErrNotFound)
 	}
 	return t, nil
 }

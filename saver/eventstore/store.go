@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"iter"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -31,6 +33,15 @@ type Options struct {
 	// the write that made one due, one at a time per thread. Call Flush
 	// before closing the log to wait for them.
 	SnapshotInBackground bool
+	// BlobThreshold is the size above which values are stored out of
+	// line, on logs that are BlobStores. Defaults to 256 KiB, and to a
+	// sixteenth of MaxAppendBytes when the log is an AppendLimiter and
+	// that is smaller.
+	BlobThreshold int
+	// MaxValueBytes bounds one channel value or write; a larger one is
+	// refused with saver.ErrTooLarge before anything is stored. Defaults
+	// to 64 MiB.
+	MaxValueBytes int
 	// Logger receives corrupt-event reports. Defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -52,6 +63,9 @@ type cached struct {
 	snapSize   int
 	bytesSince int
 	snapping   bool // a background snapshot is being taken
+	// lastSum identifies the event at t.Seq (its payload's checksum, 0
+	// when unknown), so that a log replaced under the store is noticed.
+	lastSum uint32
 }
 
 var (
@@ -79,7 +93,47 @@ func New(log Log, opts Options) *Store {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.MaxValueBytes == 0 {
+		opts.MaxValueBytes = 64 << 20
+	}
+	if _, ok := log.(BlobStore); !ok {
+		opts.BlobThreshold = -1
+	} else if opts.BlobThreshold == 0 {
+		opts.BlobThreshold = 256 << 10
+		if l, ok := log.(AppendLimiter); ok {
+			opts.BlobThreshold = min(opts.BlobThreshold, l.MaxAppendBytes()/16)
+		}
+	}
 	return &Store{log: log, opts: opts, threads: make(map[string]*cached)}
+}
+
+// newThread returns an empty thread set up for this store.
+func (s *Store) newThread(id string) *event.Thread {
+	t := event.NewThread(id)
+	t.BlobThreshold = s.opts.BlobThreshold
+	return t
+}
+
+// resolver returns what fills in the out-of-line values of a thread's
+// records, or nil when the log keeps none.
+func (s *Store) resolver(ctx context.Context, thread string) func([]event.Record) error {
+	bs, ok := s.log.(BlobStore)
+	if !ok {
+		return nil
+	}
+	return func(recs []event.Record) error {
+		return event.ResolveBlobs(recs, func(key string) ([]byte, error) {
+			return bs.GetBlob(ctx, thread, key)
+		})
+	}
+}
+
+// foldOptions returns how the store folds a thread's events: values
+// resolved, corrupt events logged and skipped.
+func (s *Store) foldOptions(ctx context.Context, thread string, to uint64) event.FoldOptions {
+	return event.FoldOptions{To: to, Resolve: s.resolver(ctx, thread), OnCorrupt: func(err *event.DecodeError) {
+		s.opts.Logger.Error("jetgraph: skipping corrupt event", "thread", thread, "seq", err.Seq, "err", err)
+	}}
 }
 
 // Log returns the log the store writes to.
@@ -112,7 +166,7 @@ func (s *Store) sync(ctx context.Context, c *cached, thread string) error {
 		if err != nil {
 			return err
 		}
-		c.t = t
+		c.t, c.lastSum = t, 0
 	}
 	last, err := s.log.LastSeq(ctx, thread)
 	if err != nil {
@@ -122,10 +176,28 @@ func (s *Store) sync(ctx context.Context, c *cached, thread string) error {
 		return nil
 	}
 	if last < c.t.Seq { // the log went back (restored, or recreated): start over
-		c.t = event.NewThread(thread)
+		c.t, c.lastSum = s.newThread(thread), 0
 	}
-	return s.fold(ctx, c.t, thread)
+	err = s.fold(ctx, c, thread)
+	if errors.Is(err, errReplaced) {
+		// Not the log the cache was folded from: fold this one afresh.
+		s.opts.Logger.Warn("jetgraph: thread log replaced under the cache; folding it again", "thread", thread)
+		t, cerr := s.cold(ctx, thread)
+		if cerr != nil {
+			return cerr
+		}
+		c.t, c.lastSum = t, 0
+		err = s.fold(ctx, c, thread)
+	}
+	if err != nil {
+		c.t = nil // partly folded: start over next time
+	}
+	return err
 }
+
+// errReplaced reports that the event the cache ended on is not in the log
+// any more as it was.
+var errReplaced = errors.New("log replaced")
 
 func (s *Store) cold(ctx context.Context, thread string) (*event.Thread, error) {
 	if sl, ok := s.log.(SnapshotLoader); ok {
@@ -134,29 +206,49 @@ func (s *Store) cold(ctx context.Context, thread string) (*event.Thread, error) 
 			return nil, fmt.Errorf("thread %q: load snapshot: %w", thread, err)
 		}
 		if b != nil {
-			t, err := event.Restore(b)
+			t, err := event.RestoreResolved(b, s.resolver(ctx, thread))
 			if err == nil && t.ID == thread {
+				t.BlobThreshold = s.opts.BlobThreshold
 				return t, nil
 			}
 			s.opts.Logger.Warn("jetgraph: ignoring unreadable snapshot", "thread", thread, "err", err)
 		}
 	}
-	return event.NewThread(thread), nil
+	return s.newThread(thread), nil
 }
 
-// fold applies the events after t.Seq. A corrupt event is logged with its
-// thread and sequence and skipped.
-func (s *Store) fold(ctx context.Context, t *event.Thread, thread string) error {
-	for ev, err := range s.log.Read(ctx, thread, t.Seq) {
-		if err != nil {
-			return fmt.Errorf("thread %q: read events after %d: %w", thread, t.Seq, err)
-		}
-		if err := t.Apply(ev.Seq, ev.Payload); err != nil {
-			s.opts.Logger.Error("jetgraph: skipping corrupt event", "thread", thread, "seq", ev.Seq, "err", err)
+// fold applies the events after c.t.Seq. When c knows the checksum of the
+// event it ended on, the read starts at that event, and a different one
+// there is errReplaced. A corrupt event is logged with its thread and
+// sequence and skipped.
+func (s *Store) fold(ctx context.Context, c *cached, thread string) error {
+	from, check := c.t.Seq, c.lastSum != 0 && c.t.Seq > 0
+	if check {
+		from--
+	}
+	events := func(yield func(event.Event, error) bool) {
+		for ev, err := range s.log.Read(ctx, thread, from) {
+			if check && err == nil {
+				check = false
+				if ev.Seq != c.t.Seq || checksum(ev.Payload) != c.lastSum {
+					yield(event.Event{}, errReplaced)
+					return
+				}
+				continue
+			}
+			if err == nil {
+				c.lastSum = checksum(ev.Payload)
+			}
+			if !yield(ev, err) {
+				return
+			}
 		}
 	}
-	return nil
+	return c.t.Fold(events, s.foldOptions(ctx, thread, 0))
 }
+
+// checksum identifies an event's payload; never 0.
+func checksum(payload []byte) uint32 { return crc32.ChecksumIEEE(payload) | 1 }
 
 // view runs fn on the thread's current state.
 func (s *Store) view(ctx context.Context, thread string, fn func(t *event.Thread) error) error {
@@ -206,9 +298,8 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 		recs, err := plan(c.t)
 		if err == nil && len(recs) > 0 {
 			var payload []byte
-			if payload, err = event.EncodeCommit(recs); err != nil {
-				err = fmt.Errorf("thread %q: %w", thread, err)
-			} else {
+			recs[0].Thread = c.t.Binding()
+			if payload, err = s.encode(ctx, c, thread, recs); err == nil {
 				var seq uint64
 				if seq, err = s.log.Append(ctx, thread, base, payload); err == nil {
 					// Planned records hold exactly what decoding the payload
@@ -217,6 +308,7 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 					// entries (PlanCommit applied them) just get their
 					// sequence.
 					c.t.Settle(seq, recs)
+					c.lastSum = checksum(payload)
 					s.maybeSnapshot(ctx, c, thread, len(payload))
 					return seq, nil
 				}
@@ -246,6 +338,44 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 	}
 }
 
+// encode checks the sizes of recs, stores their out-of-line values and
+// encodes them. c.mu must be held.
+func (s *Store) encode(ctx context.Context, c *cached, thread string, recs []event.Record) ([]byte, error) {
+	blobs := event.Blobs(recs)
+	if len(blobs) > 0 {
+		bs := s.log.(BlobStore) // only a BlobStore's threads have a threshold
+		known := c.t.BlobKeys()
+		for _, key := range slices.Sorted(maps.Keys(blobs)) {
+			data := blobs[key]
+			if len(data) > s.opts.MaxValueBytes {
+				return nil, fmt.Errorf("thread %q: a value of %d bytes: more than the %d allowed: %w", thread, len(data), s.opts.MaxValueBytes, saver.ErrTooLarge)
+			}
+			if _, stored := slices.BinarySearch(known, key); stored && !c.t.Provisional() {
+				continue
+			}
+			if err := bs.PutBlob(ctx, thread, key, data); err != nil {
+				return nil, fmt.Errorf("thread %q: store value %s out of line: %w", thread, key, err)
+			}
+		}
+	}
+	payload, err := event.EncodeCommit(recs)
+	if err != nil {
+		return nil, fmt.Errorf("thread %q: %w", thread, err)
+	}
+	if l, ok := s.log.(AppendLimiter); ok && len(payload) > l.MaxAppendBytes() {
+		return nil, fmt.Errorf("thread %q: an event of %d bytes, more than the %d the log accepts in one append (%d values kept out of line): %w",
+			thread, len(payload), l.MaxAppendBytes(), len(blobs), saver.ErrTooLarge)
+	}
+	return payload, nil
+}
+
+// SnapshotDue is the snapshot policy every snapshot writer follows: a new
+// snapshot is due once the bytes of events folded since the last one
+// outweigh it, and minBytes, so that snapshots stay linear in the log.
+func SnapshotDue(bytesSince, lastSnapshot, minBytes int) bool {
+	return bytesSince >= max(lastSnapshot, minBytes)
+}
+
 // maybeSnapshot takes a snapshot when the events since the last one
 // outweigh it (and MinSnapshotBytes), so snapshots stay linear in the log.
 // c.mu must be held.
@@ -255,7 +385,7 @@ func (s *Store) maybeSnapshot(ctx context.Context, c *cached, thread string, n i
 		return
 	}
 	c.bytesSince += n
-	if c.snapping || c.bytesSince < max(c.snapSize, s.opts.MinSnapshotBytes) {
+	if c.snapping || !SnapshotDue(c.bytesSince, c.snapSize, s.opts.MinSnapshotBytes) {
 		return
 	}
 	f := c.t.Freeze()
@@ -287,7 +417,7 @@ func (s *Store) snapshotInBackground(ctx context.Context, ss SnapshotSaver, c *c
 			return
 		}
 		c.snapSize = size
-		if c.t != nil && c.t.Seq > f.Seq() && !c.t.Provisional() && c.bytesSince >= max(c.snapSize, s.opts.MinSnapshotBytes) {
+		if c.t != nil && c.t.Seq > f.Seq() && !c.t.Provisional() && SnapshotDue(c.bytesSince, c.snapSize, s.opts.MinSnapshotBytes) {
 			s.snapshotInBackground(ctx, ss, c, thread, c.t.Freeze())
 		}
 	}()
@@ -357,7 +487,7 @@ func (s *Store) get(ctx context.Context, cfg saver.Config, fresh bool) (*saver.T
 
 // Put implements saver.Saver.
 func (s *Store) Put(ctx context.Context, cfg saver.Config, cp saver.Checkpoint, md saver.Metadata, newVersions map[string]uint64) (saver.Config, error) {
-	if err := saver.ValidatePut(cfg, cp); err != nil {
+	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
 		return saver.Config{}, err
 	}
 	var out saver.Config
@@ -371,7 +501,7 @@ func (s *Store) Put(ctx context.Context, cfg saver.Config, cp saver.Checkpoint, 
 
 // PutWrites implements saver.Saver.
 func (s *Store) PutWrites(ctx context.Context, cfg saver.Config, writes []saver.Write, taskID string) error {
-	if err := saver.ValidateWrites(cfg, taskID); err != nil {
+	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
 		return err
 	}
 	_, err := s.write(ctx, cfg.ThreadID, func(t *event.Thread) ([]event.Record, error) {
@@ -394,13 +524,41 @@ func (s *Store) DeleteThread(ctx context.Context, threadID string) error {
 	return s.truncate(ctx, threadID, seq)
 }
 
+// truncate drops what the seed or tombstone at seq made unnecessary: the
+// events before it (on a Truncater) and the out-of-line values nothing
+// refers to any more (on a BlobStore), so that nothing of what it removed
+// stays stored.
 func (s *Store) truncate(ctx context.Context, thread string, before uint64) error {
-	tr, ok := s.log.(Truncater)
+	if tr, ok := s.log.(Truncater); ok {
+		if err := tr.Truncate(ctx, thread, before); err != nil {
+			return fmt.Errorf("thread %q: drop events before %d: %w", thread, before, err)
+		}
+	}
+	bs, ok := s.log.(BlobStore)
 	if !ok {
 		return nil
 	}
-	if err := tr.Truncate(ctx, thread, before); err != nil {
-		return fmt.Errorf("thread %q: drop events before %d: %w", thread, before, err)
+	var keep []string
+	if err := s.view(ctx, thread, func(t *event.Thread) error {
+		keep = t.BlobKeys()
+		return nil
+	}); err != nil {
+		return err
+	}
+	var drop []string
+	for key, err := range bs.Blobs(ctx, thread) {
+		if err != nil {
+			return fmt.Errorf("thread %q: list values kept out of line: %w", thread, err)
+		}
+		if _, ok := slices.BinarySearch(keep, key); !ok {
+			drop = append(drop, key)
+		}
+	}
+	if len(drop) == 0 {
+		return nil
+	}
+	if err := bs.DeleteBlobs(ctx, thread, drop); err != nil {
+		return fmt.Errorf("thread %q: drop values kept out of line: %w", thread, err)
 	}
 	return nil
 }

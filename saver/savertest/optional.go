@@ -77,15 +77,23 @@ var optionalCases = []testCase{
 		mid := cfgs[1]
 		got, err := f.ForkThread(ctx(t), mid, "forked")
 		must(t, err)
-		if got.ThreadID != "forked" || got.CheckpointID != mid.CheckpointID {
-			t.Fatalf("fork returned %+v", got)
+		if got.ThreadID != "forked" || got.CheckpointID == "" || got.CheckpointID == mid.CheckpointID {
+			t.Fatalf("fork returned %+v: want a new checkpoint of thread forked", got)
 		}
 		b := on(t, s, "forked", "")
 		tu := b.get("")
+		if tu.Config != got {
+			t.Fatalf("fork's latest checkpoint is %+v, fork returned %+v", tu.Config, got)
+		}
 		wantValues(t, tu, map[string]string{"v": "1", "ns": ""})
-		wantWrites(t, tu, [][3]string{{"task", "v", "pending"}})
-		if tu.ParentConfig != nil {
-			t.Fatalf("a fork's first checkpoint has parent %+v in its own thread", tu.ParentConfig)
+		// a new checkpoint: the source's pending writes (keyed by tasks of
+		// the source checkpoint) stay with the source
+		wantWrites(t, tu, nil)
+		if tu.Metadata.Source != saver.SourceFork || tu.Metadata.RunID != "" {
+			t.Fatalf("fork's first checkpoint has metadata %+v, want source fork and no run", tu.Metadata)
+		}
+		if tu.ParentConfig == nil || *tu.ParentConfig != mid {
+			t.Fatalf("fork's first checkpoint has parent %+v, want the source checkpoint %+v", tu.ParentConfig, mid)
 		}
 		if n := len(collect(t, s, saver.ListParams{ThreadID: "forked"})); n != 1 {
 			t.Fatalf("fork holds %d checkpoints, want 1", n)

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jetgraph/jetgraph/event"
 	"github.com/jetgraph/jetgraph/saver"
@@ -50,18 +51,21 @@ func Thread(ctx context.Context, w io.Writer, log eventstore.Log, thread string)
 		bytes += len(ev.Payload)
 		fmt.Fprintf(w, "seq %-6d %6d B", ev.Seq, len(ev.Payload))
 		recs, err := event.Decode(ev.Payload)
-		if err != nil {
-			fmt.Fprintf(w, "  CORRUPT: %v\n", err)
-			t.Seq = ev.Seq
-			continue
-		}
-		for i, r := range recs {
-			if i > 0 {
-				fmt.Fprintf(w, "%17s", "")
+		if err == nil {
+			for i, r := range recs {
+				if i > 0 {
+					fmt.Fprintf(w, "%17s", "")
+				}
+				fmt.Fprintf(w, "  %s\n", describe(r))
 			}
-			fmt.Fprintf(w, "  %s\n", describe(r))
 		}
-		t.ApplyRecords(ev.Seq, recs)
+		// The one fold, which also checks that the event is this thread's.
+		err = t.Fold(event.Events([]event.Event{ev}), event.FoldOptions{OnCorrupt: func(err *event.DecodeError) {
+			fmt.Fprintf(w, "  CORRUPT: %v\n", err)
+		}})
+		if err != nil {
+			return err
+		}
 	}
 	if events == 0 {
 		return &saver.NotFoundError{ThreadID: thread}
@@ -82,6 +86,10 @@ func describe(r event.Record) string {
 		c := r.Checkpoint
 		var chans []string
 		for _, d := range c.Values {
+			if d.Blob != "" {
+				chans = append(chans, fmt.Sprintf("%s %s out of line (blob %s)", d.Channel, d.Op, d.Blob[:12]))
+				continue
+			}
 			chans = append(chans, fmt.Sprintf("%s %s %d B", d.Channel, d.Op, len(d.Data)))
 		}
 		return fmt.Sprintf("checkpoint %s%s parent %s source=%s step=%d: %s",
@@ -106,8 +114,13 @@ func describe(r event.Record) string {
 		return fmt.Sprintf("tombstone: deleted through %s", r.Tombstone.DeletedThrough)
 	case event.KindRollback:
 		return fmt.Sprintf("rollback of runs %s", strings.Join(r.Rollback.RunIDs, ", "))
+	case event.KindLease:
+		if r.Lease.Until == 0 {
+			return fmt.Sprintf("lease released by run %s", r.Lease.RunID)
+		}
+		return fmt.Sprintf("lease held by run %s until %s", r.Lease.RunID, time.Unix(0, r.Lease.Until).UTC().Format(time.RFC3339Nano))
 	}
-	return string(r.Kind)
+	return "unknown record kind " + string(r.Kind)
 }
 
 func ns(n string) string {
