@@ -12,7 +12,9 @@
 //	memory://                       in-memory saver (nothing survives the process)
 //	sqlite://PATH                   SQLite file at PATH (sqlite:///abs/path.db, sqlite://rel.db, sqlite://:memory:)
 //	PATH or file:PATH               a bare file path or "file:" URI is a SQLite file too
-//	postgres://... postgresql://... PostgreSQL; an extra schema=NAME query parameter picks the schema
+//	postgres://... postgresql://... PostgreSQL; an extra schema=NAME query parameter picks the schema;
+//	                                without connect_timeout (in the URL or PGCONNECT_TIMEOUT), connecting
+//	                                gives up after DefaultConnectTimeout
 //	nats://HOST:PORT                the JetStream saver on a NATS server
 //	nats+embedded://DIR             the JetStream saver on an in-process NATS server storing in DIR
 //	                                (nats+embedded:///abs/dir, nats+embedded://./rel/dir)
@@ -37,6 +39,10 @@ import (
 
 // Supported lists the URL forms Saver accepts, as its errors print them.
 const Supported = "memory://, sqlite://PATH (or a bare file path), postgres://..., postgresql://..., nats://HOST:PORT, nats+embedded://DIR"
+
+// DefaultConnectTimeout bounds a connection attempt to PostgreSQL whose
+// URL sets no connect_timeout (postgres.DefaultConnectTimeout).
+const DefaultConnectTimeout = postgres.DefaultConnectTimeout
 
 // Saver opens the saver rawURL names and returns it with the closer that
 // releases what it holds (connections, files, an embedded server). Close it
