@@ -157,23 +157,12 @@ func putHostile(t *testing.T, s saver.Saver, thread, channel string, value []byt
 
 const hostileEnv = "JETGRAPH_HOSTILE_CHILD"
 
-// graphRejectsHostileValues says whether package graph turns channel bytes
-// it cannot decode into a *saver.CorruptError, and refuses a declared
-// length before allocating for it. Until it does (another engineer's
-// change), the two tests that need it skip: the array case of the huge
-// list ends its process with "fatal error: runtime: out of memory", and
-// undecodable bytes come back as a plain error.
-const graphRejectsHostileValues = false
-
 // A valid event whose list channel value declares four billion elements
 // (an item that is an array, or a string, of 2^32-1) makes a graph over
 // the saver return an error; the process survives. It runs in a process
 // of its own, so that a crash is reported instead of ending this one.
 func TestHugeDeclaredListIsAnErrorNotACrash(t *testing.T) {
 	t.Parallel()
-	if !graphRejectsHostileValues {
-		t.Skip("package graph does not bound declared lengths yet: the process runs out of memory")
-	}
 	for _, variant := range []string{"array", "string"} {
 		t.Run(variant, func(t *testing.T) {
 			t.Parallel()
@@ -232,9 +221,6 @@ func TestHugeDeclaredListChild(t *testing.T) {
 // read.
 func TestUndecodableChannelIsCorruptAndEarlierCheckpointsRead(t *testing.T) {
 	t.Parallel()
-	if !graphRejectsHostileValues {
-		t.Skip("package graph does not report undecodable channel bytes as a *saver.CorruptError yet")
-	}
 	s, _, _ := setup(t)
 	ctx := t.Context()
 	chain := listGraph(t, s)
