@@ -22,7 +22,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -62,6 +61,8 @@ type options struct {
 	growthTurns []int
 	// replSavers are the savers of the replicated phase.
 	replSavers []string
+	// memProfile, when set, names the memory phase's heap profiles.
+	memProfile string
 	// durability is the graph's durability mode; "" leaves the default.
 	durability graph.Durability
 }
@@ -83,12 +84,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	growthTurns := fs.String("growthturns", "100,1000,10000", "growth phase: comma-separated thread lengths in turns")
 	replSavers := fs.String("replsavers", "natsjs,natsjs-cluster-r1,natsjs-r3", "replicated phase: comma-separated savers")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file")
-	memprofile := fs.String("memprofile", "", "write a heap profile to this file at the end")
+	memprofile := fs.String("memprofile", "", "memory phase: write a heap profile per saver and N to FILE.<saver>.<N>")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	o := options{savers: split(*savers), phases: split(*phases), invokes: *invokes, turns: *turns, dir: *dir, durability: graph.Durability(*durability),
-		k: *k, taskRuns: *taskRuns, memWorkers: *memWorkers, coldTurns: *coldTurns, replSavers: split(*replSavers)}
+		k: *k, taskRuns: *taskRuns, memWorkers: *memWorkers, coldTurns: *coldTurns, replSavers: split(*replSavers),
+		memProfile: *memprofile}
 	for _, l := range []struct {
 		flag string
 		s    string
@@ -121,13 +123,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
-	}
-	if *memprofile != "" {
-		defer func() {
-			if err := writeHeapProfile(*memprofile); err != nil {
-				fmt.Fprintln(os.Stderr, "bench: heap profile:", err)
-			}
-		}()
 	}
 	defer func() {
 		if err := stopLocalPostgres(); err != nil {
@@ -202,12 +197,12 @@ func replicated(ctx context.Context, o options, out *printer) {
 	}
 }
 
+// writeHeapProfile writes a heap profile as of the last GC to path.
 func writeHeapProfile(path string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	runtime.GC()
 	return errors.Join(pprof.WriteHeapProfile(f), f.Close())
 }
 

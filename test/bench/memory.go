@@ -65,6 +65,9 @@ func memoryAt(ctx context.Context, name string, n int, o options, out *printer) 
 		"heap_bytes":    heap, "heap_base_bytes": base, "rss_bytes": rss, "goroutines": runtime.NumGoroutine(),
 	})
 	runtime.KeepAlive(chain)
+	if o.memProfile != "" {
+		return writeHeapProfile(fmt.Sprintf("%s.%s.%d", o.memProfile, name, n))
+	}
 	return nil
 }
 
