@@ -131,6 +131,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}()
 	out := &printer{w: stdout}
 	for _, ph := range o.phases {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		switch ph {
 		case "raw":
 			if err := rawPublish(ctx, o, out); err != nil {
@@ -140,19 +143,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			if err := rawThreadsEmbedded(ctx, o, out); err != nil {
 				out.print(map[string]any{"bench": "threads_raw", "error": err.Error()})
 			}
-			for _, name := range o.savers {
-				if err := saverPhase(ctx, ph, name, o, out); err != nil {
-					out.print(map[string]any{"bench": ph, "saver": name, "error": err.Error()})
-				}
-			}
+			eachSaver(ctx, ph, o.savers, o, out)
 		case "replicated":
 			replicated(ctx, o, out)
 		case "steps", "storage", "state", "memory", "cold", "growth":
-			for _, name := range o.savers {
-				if err := saverPhase(ctx, ph, name, o, out); err != nil {
-					out.print(map[string]any{"bench": ph, "saver": name, "error": err.Error()})
-				}
-			}
+			eachSaver(ctx, ph, o.savers, o, out)
 		default:
 			return fmt.Errorf("unknown phase %q", ph)
 		}
@@ -189,10 +184,19 @@ func replicated(ctx context.Context, o options, out *printer) {
 		}
 	}
 	for _, ph := range []string{"steps", "threads"} {
-		for _, name := range o.replSavers {
-			if err := saverPhase(ctx, ph, name, o, out); err != nil {
-				out.print(map[string]any{"bench": ph, "saver": name, "error": err.Error()})
-			}
+		eachSaver(ctx, ph, o.replSavers, o, out)
+	}
+}
+
+// eachSaver runs phase ph on each of names, printing an error line for a
+// saver that fails; it stops when ctx ends.
+func eachSaver(ctx context.Context, ph string, names []string, o options, out *printer) {
+	for _, name := range names {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := saverPhase(ctx, ph, name, o, out); err != nil {
+			out.print(map[string]any{"bench": ph, "saver": name, "error": err.Error()})
 		}
 	}
 }

@@ -66,7 +66,7 @@ var keyOrder = []string{"bench", "saver", "server", "replicas", "what", "threads
 	"invokes", "publishes", "runs", "turns", "checkpoints", "ops_per_s", "publishes_per_s", "runs_per_s",
 	"invokes_per_s", "p50_us", "p99_us", "checkpoints_per_invoke", "appends_per_invoke", "bytes",
 	"loglog_slope_bytes", "latest_median_ms", "mid_median_ms", "median_ms", "ms", "events_read",
-	"loglog_slope", "heap_bytes", "rss_bytes", "goroutines", "error"}
+	"loglog_slope", "heap_bytes", "heap_base_bytes", "rss_bytes", "rss_base_bytes", "goroutines", "error"}
 
 // median returns the median of ds.
 func median(ds []time.Duration) time.Duration {
