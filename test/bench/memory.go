@@ -29,9 +29,7 @@ func memoryPhase(ctx context.Context, name string, o options, out *printer) erro
 }
 
 func memoryAt(ctx context.Context, name string, n int, o options, out *printer) error {
-	// FreeOSMemory collects and hands freed pages back to the OS, so RSS
-	// is not what an earlier saver left behind.
-	debug.FreeOSMemory()
+	settle()
 	base := heapBytes()
 	baseRSS, err := rssBytes()
 	if err != nil {
@@ -62,7 +60,7 @@ func memoryAt(ctx context.Context, name string, n int, o options, out *printer) 
 	if err != nil {
 		return err
 	}
-	debug.FreeOSMemory()
+	settle()
 	heap := heapBytes()
 	rss, err := rssBytes()
 	if err != nil {
@@ -78,6 +76,14 @@ func memoryAt(ctx context.Context, name string, n int, o options, out *printer) 
 		return writeHeapProfile(fmt.Sprintf("%s.%s.%d", o.memProfile, name, n))
 	}
 	return nil
+}
+
+// settle collects twice, so that what sync.Pools held at the first
+// collection is freed by the second, and hands freed pages back to the OS,
+// so that RSS is not what an earlier saver left behind.
+func settle() {
+	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 func heapBytes() uint64 {
