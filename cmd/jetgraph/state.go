@@ -76,7 +76,7 @@ func (se *session) snapshot(ctx context.Context, thread, checkpoint string) (gra
 		return snap, err
 	}
 	if snap.Config.CheckpointID == "" {
-		return snap, fmt.Errorf("thread %q: no such thread", thread)
+		return snap, noThreadError{thread}
 	}
 	return snap, nil
 }
