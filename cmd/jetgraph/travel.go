@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -225,6 +226,9 @@ func parseValues(text string) (demo.State, error) {
 // update applies state to the thread's checkpoint (the latest if "") as
 // if node asNode had returned it.
 func (se *session) update(ctx context.Context, thread, checkpoint, asNode string, state demo.State) (result, error) {
+	if asNode != "" && !slices.Contains(chatNodes, asNode) {
+		return result{}, usagef("update: as node %q: want one of %s", asNode, strings.Join(chatNodes, ", "))
+	}
 	if err := se.requireThread(ctx, thread); err != nil {
 		return result{}, err
 	}
