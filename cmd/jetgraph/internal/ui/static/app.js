@@ -58,7 +58,7 @@ function renderThreads() {
     el("button", { type: "button", "data-thread": t.thread, "aria-current": t.thread === state.thread ? "true" : null,
       onclick: () => { location.hash = "#/thread/" + enc(t.thread); } },
       el("span", { class: "tid" }, t.thread),
-      el("span", { class: "tmeta" }, `updated ${when(t.updated_at)} · ${t.checkpoints} checkpoints · ${size(t.bytes)}`)))));
+      el("span", { class: "tmeta" }, `updated ${when(t.updated_at)} · ${t.checkpoints} checkpoint${t.checkpoints === 1 ? "" : "s"} · ${size(t.bytes)}`)))));
   $("threads-empty").hidden = shown.length > 0;
 }
 
@@ -145,10 +145,12 @@ function treeOf(history) {
   return { byID, kids, roots };
 }
 
+// branchKind names what started a branch: a replay (a fork checkpoint
+// in the same thread), an update, or a new input from an older checkpoint.
 function branchKind(c) {
-  if (c.source === "fork") return "replay";
-  if (c.source === "update") return "update";
-  return "branch";
+  if (c.source === "fork") return "replay branch";
+  if (c.source === "update") return "update branch";
+  return "older branch";
 }
 
 function nodeItem(c, head) {
@@ -163,6 +165,7 @@ function nodeItem(c, head) {
   el("span", { class: "when" }, when(c.created_at)), " ",
   el("span", { class: "cid" }, "…" + short(c.checkpoint_id)),
   fork ? el("span", { class: "branch-label" }, ` forked from ${c.parent.thread} at …${short(c.parent.checkpoint_id)}`) : null,
+  c.source === "fork" && !fork ? el("span", { class: "branch-label" }, " (replay)") : null,
   c.checkpoint_id === head ? el("span", { class: "head" }, " ← head") : null);
 }
 
@@ -178,8 +181,8 @@ function renderTree() {
       for (const k of ks.slice(0, -1)) {
         const first = byID.get(k);
         const group = el("ul", { role: "group", "data-kind": branchKind(first),
-          "aria-label": `${branchKind(first)} branch from step ${c.step}` });
-        const li = el("li", { role: "none" }, el("span", { class: "branch-label" }, `${branchKind(first)} branch`), group);
+          "aria-label": `${branchKind(first)} from step ${c.step}` });
+        const li = el("li", { role: "none" }, el("span", { class: "branch-label" }, `${branchKind(first)} from step ${c.step}`), group);
         into.append(li);
         draw(k, group);
       }
