@@ -226,11 +226,12 @@ func parseValues(text string) (demo.State, error) {
 // update applies state to the thread's checkpoint (the latest if "") as
 // if node asNode had returned it.
 func (se *session) update(ctx context.Context, thread, checkpoint, asNode string, state demo.State) (result, error) {
-	if asNode != "" && !slices.Contains(chatNodes, asNode) {
-		return result{}, usagef("update: as node %q: want one of %s", asNode, strings.Join(chatNodes, ", "))
-	}
 	if err := se.requireThread(ctx, thread); err != nil {
 		return result{}, err
+	}
+	if asNode != "" && !slices.Contains(chatNodes, asNode) {
+		return result{}, badInput{fmt.Errorf("update state of thread %q: as node: unknown node %q (want one of %s)",
+			thread, asNode, strings.Join(chatNodes, ", "))}
 	}
 	cfg, err := se.chain.UpdateState(ctx, graph.Config{ThreadID: thread, CheckpointID: checkpoint}, state, asNode)
 	if err != nil {

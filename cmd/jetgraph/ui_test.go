@@ -182,7 +182,7 @@ func TestUIAPIRejectsBadRequests(t *testing.T) {
 		{"no values", rw, "POST", p("t1") + "/update", `{}`, 400, `"values" is required`},
 		{"misspelt channel", rw, "POST", p("t1") + "/update", `{"values":{"mesages":[]}}`, 400, "mesages"},
 		{"unknown role", rw, "POST", p("t1") + "/update", `{"values":{"messages":[{"role":"robot"}]}}`, 400, `role "robot"`},
-		{"unknown node", rw, "POST", p("t1") + "/update", `{"as_node":"x","values":{"messages":[]}}`, 400, `as node "x"`},
+		{"unknown node", rw, "POST", p("t1") + "/update", `{"as_node":"x","values":{"messages":[]}}`, 400, `unknown node "x"`},
 		{"update an unknown thread", rw, "POST", p("nope") + "/update", `{"values":{"messages":[]}}`, 404, "no such thread"},
 		{"fork without a name", rw, "POST", p("t1") + "/fork", `{}`, 400, `"to" names the new thread`},
 		{"fork an unknown thread", rw, "POST", p("nope") + "/fork", `{"to":"t9"}`, 404, "no such thread"},

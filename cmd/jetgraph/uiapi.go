@@ -79,11 +79,12 @@ func writeAPI(w http.ResponseWriter, code int, v any) {
 // fail answers err with the status code its kind calls for.
 func fail(w http.ResponseWriter, err error) {
 	var u usageError
+	var b badInput
 	code := http.StatusInternalServerError
 	switch {
 	case errors.Is(err, saver.ErrNotFound):
 		code = http.StatusNotFound
-	case errors.As(err, &u), errors.Is(err, saver.ErrInvalid):
+	case errors.As(err, &u), errors.As(err, &b), errors.Is(err, saver.ErrInvalid):
 		code = http.StatusBadRequest
 	case errors.Is(err, saver.ErrConflict), errors.Is(err, saver.ErrStale), errors.Is(err, saver.ErrDeleted),
 		errors.Is(err, graph.ErrNotInterrupted), errors.Is(err, graph.ErrInterrupted):
