@@ -38,15 +38,15 @@ thread's event N (which needs a saver with an event log).`,
 			}
 			defer se.close()
 			thread := argv[0]
-			if err := se.requireThread(ctx, thread); err != nil {
-				return err
-			}
 			if seq != 0 {
+				if err := se.requireThread(ctx, thread); err != nil {
+					return err
+				}
 				if checkpoint, err = se.checkpointAtSeq(ctx, thread, seq, false, "state --seq"); err != nil {
 					return err
 				}
 			}
-			snap, err := se.snapshot(ctx, thread, checkpoint)
+			snap, err := se.state(ctx, thread, checkpoint)
 			if err != nil {
 				return err
 			}
@@ -67,6 +67,15 @@ thread's event N (which needs a saver with an event log).`,
 	cmd.Flags().StringVar(&checkpoint, "checkpoint", "", "the checkpoint id (default: the latest)")
 	cmd.Flags().Uint64Var(&seq, "seq", 0, "the state right after the thread's event at this sequence")
 	return cmd
+}
+
+// state returns the state of a thread that must exist at checkpoint (the
+// latest if ""): what "state" shows and the ui's API answers.
+func (se *session) state(ctx context.Context, thread, checkpoint string) (graph.Snapshot[demo.State], error) {
+	if err := se.requireThread(ctx, thread); err != nil {
+		return graph.Snapshot[demo.State]{}, err
+	}
+	return se.snapshot(ctx, thread, checkpoint)
 }
 
 // snapshot returns the thread's state at checkpoint (the latest if "").

@@ -71,6 +71,9 @@ func (e uiEnv) call(t *testing.T, method, path string, body string, out any) int
 	if err != nil {
 		t.Fatal(err)
 	}
+	if method == "POST" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -189,6 +192,7 @@ func TestUIAPIRejectsBadRequests(t *testing.T) {
 		{"fork an unknown checkpoint", rw, "POST", p("t1") + "/fork", `{"to":"t9","checkpoint_id":"nope"}`, 404, "nope"},
 		{"resume with malformed JSON", rw, "POST", p("t1") + "/resume", `{"value":}`, 400, "malformed JSON"},
 		{"answer without an interrupt", rw, "POST", p("t1") + "/resume", `{"value":"yes"}`, 409, "no interrupt"},
+		{"another method", rw, "DELETE", p("t1"), "", 405, "the API has GET and POST"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got apiError
@@ -332,5 +336,56 @@ func TestUICommandServesUntilInterrupted(t *testing.T) {
 	stop()
 	if code := <-done; code != 0 {
 		t.Fatalf("ui exits %d:\n%s", code, out.String())
+	}
+}
+
+// A web page on another origin cannot write through the user's browser,
+// nor read through a DNS name that points at the loopback address; a
+// write must send JSON.
+func TestUIRefusesOtherOriginsAndHosts(t *testing.T) {
+	t.Parallel()
+	s := []string{"--saver", "sqlite://" + t.TempDir() + "/ui.db"}
+	ok(t, nil, chatTurns, withSaver(s, "chat", "--thread", "t1")...)
+	e := setupUI(t, s, true)
+	for _, c := range []struct {
+		name   string
+		method string
+		header map[string]string
+		host   string
+		code   int
+		says   string
+	}{
+		{"a cross-site write", "POST", map[string]string{"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"}, "", 403, "cross-origin"},
+		{"a write from another origin", "POST", map[string]string{"Content-Type": "application/json", "Origin": "http://evil.example"}, "", 403, "cross-origin"},
+		{"a form post", "POST", map[string]string{"Content-Type": "text/plain"}, "", 415, "application/json"},
+		{"a rebound DNS name", "GET", nil, "evil.example", 403, "not a loopback address"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequestWithContext(t.Context(), c.method, e.url+p("t1")+"/fork", strings.NewReader(`{"to":"t9"}`))
+			if c.method == "GET" {
+				req, _ = http.NewRequestWithContext(t.Context(), c.method, e.url+"/api/threads", nil)
+			}
+			for k, v := range c.header {
+				req.Header.Set(k, v)
+			}
+			if c.host != "" {
+				req.Host = c.host
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var got apiError
+			_ = json.NewDecoder(res.Body).Decode(&got)
+			if res.StatusCode != c.code || !strings.Contains(got.Error, c.says) {
+				t.Fatalf("%d %q, want %d and %q", res.StatusCode, got.Error, c.code, c.says)
+			}
+		})
+	}
+	var threads []threadInfo
+	e.get(t, "/api/threads", &threads)
+	if len(threads) != 1 {
+		t.Fatalf("a refused request wrote: %+v", threads)
 	}
 }

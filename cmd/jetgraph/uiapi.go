@@ -57,7 +57,7 @@ func (h *uiServer) handler() http.Handler {
 	}
 	mux.HandleFunc("GET /api/", noRoute)
 	mux.HandleFunc("POST /api/", noRoute)
-	return mux
+	return guard(mux)
 }
 
 // apiError is every error the API returns.
@@ -132,12 +132,7 @@ func (h *uiServer) threads(w http.ResponseWriter, r *http.Request) {
 
 // head answers what "state THREAD --json" prints.
 func (h *uiServer) head(w http.ResponseWriter, r *http.Request) {
-	thread := r.PathValue("id")
-	if err := h.se.requireThread(r.Context(), thread); err != nil {
-		fail(w, err)
-		return
-	}
-	snap, err := h.se.snapshot(r.Context(), thread, "")
+	snap, err := h.se.state(r.Context(), r.PathValue("id"), "")
 	if err != nil {
 		fail(w, err)
 		return
@@ -178,11 +173,7 @@ type uiChannel struct {
 func (h *uiServer) checkpoint(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	thread, id := r.PathValue("id"), r.PathValue("cid")
-	if err := h.se.requireThread(ctx, thread); err != nil {
-		fail(w, err)
-		return
-	}
-	snap, err := h.se.snapshot(ctx, thread, id)
+	snap, err := h.se.state(ctx, thread, id)
 	if err != nil {
 		fail(w, err)
 		return
