@@ -189,6 +189,7 @@ func TestUIPageInABrowser(t *testing.T) {
 		document.activeElement.getAttribute('aria-selected') === 'true' &&
 		document.querySelector('#diff').innerText.includes("+ human: What's my color?")`)
 	p.until("the next node highlighted", `[...document.querySelectorAll('#graph .gnode.next')].map(n => n.dataset.node).join() === "chat"`)
+	p.until("the task of the next step", `document.querySelector('#tasks').innerText.includes("chat (done: its writes are recorded)")`)
 	if outline := eval[string](p, `getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
 		t.Errorf("the focused tree item shows no outline")
 	}
@@ -217,6 +218,24 @@ func TestUIPageInABrowser(t *testing.T) {
 	p.until("the other client's write", `document.querySelector('#messages').innerText.includes("Noted: your color is purple.")`)
 	t.Logf("the page showed the write %v after the writer returned (%v after it started)", time.Since(wrote), time.Since(start))
 	p.shot("live-update")
+
+	// Update the state as the input and resume: the model answers.
+	p.do("update as the input", chromedp.SetValue(chromedp.CSS("#update-node"), "__start__"),
+		chromedp.SetValue(chromedp.CSS("#update-values"), `{"messages": [{"role": "human", "content": "My color is orange."}]}`),
+		chromedp.Click(chromedp.CSS("#update-btn")))
+	p.until("the update", `document.querySelector('#status').innerText.includes("next chat") &&
+		document.querySelector('#messages').innerText.includes("My color is orange.") &&
+		document.querySelector('#update-error').innerText === "" &&
+		document.querySelector('#tasks').innerText.includes("chat (pending)")`)
+	p.do("resume", chromedp.Click(chromedp.CSS("#resume-btn")))
+	p.until("the answer", `document.querySelector('#messages').innerText.includes("Noted: your color is orange.")`)
+
+	// A read-only server shows no write controls and says how to get them.
+	ro := setupUI(t, []string{"--saver", env["JETGRAPH_SAVER"]}, false)
+	p.do("a read-only server", chromedp.Navigate(strings.Replace(ro.url, "127.0.0.1", "localhost", 1)+"/#/thread/t1"))
+	p.until("no write controls", `document.querySelector('#messages').innerText.includes("green") &&
+		!document.querySelector('#readonly').hidden && document.querySelector('#write-forms').hidden &&
+		document.querySelector('#mode').innerText === "read-only"`)
 
 	// An unknown thread says so.
 	p.do("an unknown thread", chromedp.Navigate(base+"#/thread/nope"))
