@@ -103,7 +103,12 @@ async function openThread(thread) {
 function listen(thread) {
   const src = new EventSource(`/api/threads/${enc(thread)}/events`);
   state.source = src;
-  src.addEventListener("ready", () => { $("live").hidden = false; });
+  let connected = false;
+  src.addEventListener("ready", () => {
+    $("live").hidden = false;
+    if (connected) refreshThread(thread); // reconnected: catch up on what the gap missed
+    connected = true;
+  });
   src.addEventListener("change", () => refreshThread(thread));
   src.addEventListener("failure", (ev) => { showError("live updates stopped: " + JSON.parse(ev.data).error); src.close(); });
   src.onerror = () => { $("live").hidden = true; };
