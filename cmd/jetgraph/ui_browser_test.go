@@ -133,6 +133,15 @@ func TestUIPageInABrowser(t *testing.T) {
 	env := map[string]string{"JETGRAPH_SAVER": strings.Fields(banner[strings.Index(banner, "nats://"):])[0]}
 	ok(t, env, branchTurns, "chat", "--thread", "t1")
 	ok(t, env, "", "fork", "t1", "--to", "t2")
+	// t3: an update on the first turn's end starts a branch.
+	ok(t, env, chatTurns, "chat", "--thread", "t3")
+	for _, c := range decode[[]jsonCheckpoint](t, ok(t, env, "", "history", "t3", "--json")) {
+		if c.Step == 1 {
+			ok(t, env, "", "update", "t3", "--checkpoint", c.CheckpointID, "--as-node", "chat",
+				"--values", `{"messages":[{"role":"ai","content":"Noted: your color is teal."}]}`)
+			break
+		}
+	}
 
 	uiCtx, stopUI := context.WithCancel(ctx)
 	uiOut := newNotifyBuffer()
@@ -154,14 +163,21 @@ func TestUIPageInABrowser(t *testing.T) {
 
 	// The thread list, and its search by id prefix.
 	p.do("open the page", chromedp.Navigate(base))
-	p.until("the thread list", `document.querySelectorAll('#threads button').length === 2`)
+	p.until("the thread list", `document.querySelectorAll('#threads button').length === 3`)
 	if got := eval[string](p, `document.querySelector('#threads').innerText`); !strings.Contains(got, "checkpoints") {
 		t.Fatalf("thread list: %q", got)
 	}
 	p.do("search", chromedp.SendKeys(chromedp.CSS("#search"), "t2"))
 	p.until("the search keeps t2 only", `[...document.querySelectorAll('#threads button')].map(b => b.dataset.thread).join() === "t2"`)
 	p.do("clear the search", chromedp.SendKeys(chromedp.CSS("#search"), kb.Backspace+kb.Backspace))
-	p.until("both threads again", `document.querySelectorAll('#threads button').length === 2`)
+	p.until("every thread again", `document.querySelectorAll('#threads button').length === 3`)
+
+	// An update drawn as a branch.
+	p.do("open t3", chromedp.Click(chromedp.CSS(`#threads button[data-thread="t3"]`)))
+	p.until("t3's update branch", `document.querySelector('#thread-id').innerText === "t3" &&
+		document.querySelector('#tree').innerText.includes("newer branch (update)") &&
+		document.querySelector('#tree ul[role=group]').dataset.kind === "new input" &&
+		document.querySelector('#messages').innerText.includes("Noted: your color is teal.")`)
 
 	// A thread with two branches: the newest line and the older branch the
 	// rewind left.
@@ -171,6 +187,8 @@ func TestUIPageInABrowser(t *testing.T) {
 	if n := eval[int](p, `document.querySelectorAll('#tree ul[role=group] [role=treeitem]').length`); n == 0 {
 		t.Fatal("the tree shows no branch")
 	}
+	p.until("the replay drawn as a branch", `document.querySelector('#tree').innerText.includes("newer branch (replay)") &&
+		document.querySelector('#tree').innerText.includes("older branch from step 1 (new input)")`)
 	p.until("the graph highlights nothing at the end", `document.querySelectorAll('#graph .gnode').length === 3`)
 
 	// Click the older branch's last checkpoint: its conversation and the
@@ -207,7 +225,8 @@ func TestUIPageInABrowser(t *testing.T) {
 	p.do("fork", chromedp.SetValue(chromedp.CSS("#fork-to"), "t1-copy"), chromedp.Click(chromedp.CSS("#fork-btn")))
 	p.until("the fork in the list", `!!document.querySelector('#threads button[data-thread="t1-copy"]')`)
 	p.until("the fork opens", `document.querySelector('#thread-id').innerText === "t1-copy" &&
-		document.querySelector('#diff').innerText.includes("Forked from thread t1")`)
+		document.querySelector('#diff').innerText.includes("Forked from thread t1") &&
+		document.querySelector('#tree').innerText.includes("forked from t1")`)
 
 	// Another client writes on the thread: the page shows it without a
 	// reload.

@@ -150,15 +150,15 @@ function treeOf(history) {
   return { byID, kids, roots };
 }
 
-// branchKind names what started a branch: a replay (a fork checkpoint
-// in the same thread), an update, or a new input from an older checkpoint.
+// branchKind names what started a branch: a replay (a fork checkpoint in
+// the same thread), an update, or a new input from an earlier checkpoint.
 function branchKind(c) {
-  if (c.source === "fork") return "replay branch";
-  if (c.source === "update") return "update branch";
-  return "older branch";
+  if (c.source === "fork") return "replay";
+  if (c.source === "update") return "update";
+  return "new input";
 }
 
-function nodeItem(c, head) {
+function nodeItem(c, head, branch) {
   const fork = c.parent && c.parent.thread !== c.thread;
   const label = `step ${c.step} ${c.source}`;
   return el("li", { role: "treeitem", class: "node", tabindex: "-1", "data-id": c.checkpoint_id,
@@ -170,28 +170,28 @@ function nodeItem(c, head) {
   el("span", { class: "when" }, when(c.created_at)), " ",
   el("span", { class: "cid" }, "…" + short(c.checkpoint_id)),
   fork ? el("span", { class: "branch-label" }, ` forked from ${c.parent.thread} at …${short(c.parent.checkpoint_id)}`) : null,
-  c.source === "fork" && !fork ? el("span", { class: "branch-label" }, " (replay)") : null,
+  branch ? el("span", { class: "branch-label" }, ` ⎇ newer branch (${branch})`) : null,
   c.checkpoint_id === head ? el("span", { class: "head" }, " ← head") : null);
 }
 
 function renderTree() {
   const { byID, kids, roots } = treeOf(state.history);
   const head = state.history.length ? state.history[0].checkpoint_id : null;
-  const draw = (id, into) => {
+  const draw = (id, into, branch) => {
     for (;;) {
       const c = byID.get(id);
-      into.append(nodeItem(c, head));
+      into.append(nodeItem(c, head, branch));
       const ks = kids.get(id) || [];
       if (!ks.length) return;
       for (const k of ks.slice(0, -1)) {
-        const first = byID.get(k);
-        const group = el("ul", { role: "group", "data-kind": branchKind(first),
-          "aria-label": `${branchKind(first)} from step ${c.step}` });
-        const li = el("li", { role: "none" }, el("span", { class: "branch-label" }, `${branchKind(first)} from step ${c.step}`), group);
-        into.append(li);
-        draw(k, group);
+        const kind = branchKind(byID.get(k));
+        const label = `older branch from step ${c.step} (${kind})`;
+        const group = el("ul", { role: "group", "data-kind": kind, "aria-label": label });
+        into.append(el("li", { role: "none" }, el("span", { class: "branch-label" }, label), group));
+        draw(k, group, null);
       }
       id = ks[ks.length - 1];
+      branch = ks.length > 1 ? branchKind(byID.get(id)) : null;
     }
   };
   const tree = $("tree");
