@@ -1,0 +1,238 @@
+package crash
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jetgraph/jetgraph/internal/pgtest"
+	"github.com/jetgraph/jetgraph/natsembed"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
+	"github.com/jetgraph/jetgraph/saver/natsjs"
+	"github.com/jetgraph/jetgraph/saver/open"
+)
+
+var (
+	seedFlag  = flag.Uint64("crash.seed", 0, "seed of the kill schedule (0: from the clock; the seed used is printed)")
+	killsFlag = flag.Int("crash.kills", 20, "kills per saver and durability mode")
+)
+
+// lease is the run lease the children take: short, so that a killed
+// child's lease lapses quickly.
+const lease = 300 * time.Millisecond
+
+// answer is what the harness answers the workflow's interrupt with.
+const answer = "approved-by-harness"
+
+// store is one saver under test: the URL the children open.
+type store struct {
+	url string
+}
+
+// stores opens the saver named by kind for one test, with a fresh database.
+var stores = map[string]func(t *testing.T) store{
+	"natsjs": func(t *testing.T) store {
+		srv, err := natsembed.Start(t.Context(), natsembed.Options{Dir: t.TempDir(), Listen: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+		return store{url: srv.ClientURL()}
+	},
+	"sqlite": func(t *testing.T) store {
+		return store{url: "sqlite://" + filepath.Join(t.TempDir(), "crash.db")}
+	},
+	"postgres": func(t *testing.T) store {
+		u, err := url.Parse(pgtest.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("schema", pgtest.Schema(t))
+		u.RawQuery = q.Encode()
+		return store{url: u.String()}
+	},
+}
+
+// openReader opens the harness's own view of the store's event log, once
+// the children are done.
+func openReader(ctx context.Context, rawURL string) (eventReader, io.Closer, error) {
+	if strings.HasPrefix(rawURL, "nats://") {
+		s, err := natsjs.Connect(ctx, rawURL, natsjs.Config{})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s.EventLog(), closerFunc(func() error { return s.Close(context.Background()) }), nil
+	}
+	s, c, err := open.Saver(ctx, rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, ok := s.(interface{ Log() eventstore.Log })
+	if !ok {
+		c.Close()
+		return nil, nil, fmt.Errorf("saver %T: no event log", s)
+	}
+	return l.Log(), c, nil
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+// TestCrashRecovery runs the workflow on every saver in every durability
+// mode, killing its workers at random, and checks the logs it leaves.
+func TestCrashRecovery(t *testing.T) {
+	seed := *seedFlag
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("crash seed %d (replay with -crash.seed=%d)", seed, seed)
+	fmt.Printf("crash-recovery: seed=%d kills_per_case=%d\n", seed, *killsFlag)
+	bin := buildChild(t, t.TempDir())
+	for _, kind := range []string{"natsjs", "sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			for _, mode := range []string{"sync", "async", "exit"} {
+				t.Run(mode, func(t *testing.T) {
+					t.Parallel()
+					h := &harness{
+						t: t, bin: bin, kind: kind, mode: mode, dir: t.TempDir(),
+						rng: rand.New(rand.NewPCG(seed, caseHash(kind, mode))),
+					}
+					h.store = stores[kind](t)
+					h.run(*killsFlag)
+				})
+			}
+		})
+	}
+}
+
+func caseHash(parts ...string) uint64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
+}
+
+// harness drives one saver and mode.
+type harness struct {
+	t          *testing.T
+	bin        string
+	kind, mode string
+	dir        string
+	rng        *rand.Rand
+	store      store
+	gen        int
+	// span is how long after "ready" a kill may land: 1.5 times the
+	// average time a child that was not killed took.
+	span time.Duration
+}
+
+// maxChildren bounds the children one workflow may take.
+const maxChildren = 300
+
+func (h *harness) run(kills int) {
+	t := h.t
+	h.span = 400 * time.Millisecond
+	ref, _ := h.drive("reference", false)
+	var runs []workflowRun
+	var killed int
+	for n := 1; killed < kills; n++ {
+		w, k := h.drive(fmt.Sprintf("order-%d", n), true)
+		runs = append(runs, w)
+		killed += k
+	}
+	ctx := t.Context()
+	r, c, err := openReader(ctx, h.store.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var tl tally
+	for _, w := range append([]workflowRun{ref}, runs...) {
+		w.log, err = readLog(ctx, r, w.thread)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.thread == "reference" {
+			ref = w
+		}
+		verify(&tl, w, ref, h.mode == "sync")
+	}
+	fmt.Printf("crash-recovery: saver=%s mode=%s kills=%d completed=%d lost=%d duplicate_commits=%d reexecuted_recorded_tasks=%d\n",
+		h.kind, h.mode, killed, len(runs), tl.lost, tl.duplicate, tl.reexecuted)
+	for _, p := range tl.problems {
+		t.Error(p)
+	}
+}
+
+// drive runs a workflow on thread to its end, starting a child after each
+// one that stopped; with kill, each child is killed at a random moment
+// unless it ends first. It returns what it saw and the number of kills.
+func (h *harness) drive(thread string, kill bool) (workflowRun, int) {
+	t := h.t
+	w := workflowRun{thread: thread}
+	effects := filepath.Join(h.dir, thread+".effects")
+	var kills int
+	sawInterrupt := false
+	var killAfter func() time.Duration
+	if kill {
+		killAfter = func() time.Duration { return time.Duration(h.rng.Float64() * float64(h.span)) }
+	}
+	for range maxChildren {
+		h.gen++
+		a := childArgs{bin: h.bin, url: h.store.url, durability: h.mode, thread: thread, effects: effects, gen: h.gen, lease: lease}
+		if sawInterrupt {
+			a.answer = answer
+		}
+		res, err := runChild(a, killAfter)
+		if err != nil {
+			if errors.Is(err, errChild) {
+				t.Fatalf("%s %s thread %s child %d: %v", h.kind, h.mode, thread, h.gen, err)
+			}
+			t.Fatal(err)
+		}
+		for _, ln := range res.lines {
+			if ln.Event == "step" {
+				w.acked = append(w.acked, ln)
+			}
+		}
+		if res.killed {
+			kills++
+		} else if res.lifetime > 0 {
+			h.span = (h.span*3 + res.lifetime*3/2) / 4
+		}
+		sawInterrupt = sawInterrupt || res.interrupted
+		if res.done != nil {
+			w.final = *res.done
+			b, err := readFile(effects)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.effects, err = parseEffects(b); err != nil {
+				t.Fatal(err)
+			}
+			return w, kills
+		}
+	}
+	t.Fatalf("%s %s thread %s: not done after %d children", h.kind, h.mode, thread, maxChildren)
+	return w, kills
+}
