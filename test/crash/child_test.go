@@ -65,8 +65,8 @@ type childRun struct {
 // childArgs are the flags of one child.
 type childArgs struct {
 	bin, url, durability, thread, effects, answer string
-	gen                                          int
-	lease                                        time.Duration
+	gen                                           int
+	lease                                         time.Duration
 }
 
 func (a childArgs) list() []string {
