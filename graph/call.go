@@ -12,38 +12,52 @@ type CallOption interface {
 type call struct {
 	durability Durability
 	outcome    *Outcome
+	waitIfBusy bool
 }
 
 // Durability says when a run's checkpoints and task writes are stored
 // (LangGraph's durability). Pass one to WithDurability for a graph's
 // default, or to a call to override it there.
+//
+// In every mode: no node (and so no Task function) runs on a state the
+// thread never had; a Task whose outcome was stored is never run again;
+// and a node runs more than once only after a crash or a refused commit,
+// and then on the same input. The modes differ in what a crash loses and
+// in how many appends a run costs.
 type Durability string
 
 // The durability modes.
 const (
 	// DurabilitySync stores every step before the next one starts: a crash
 	// loses at most the step that was running, and a node runs only once
-	// its input is stored.
+	// its input is stored. A Task's outcome is stored when fn returns.
 	DurabilitySync Durability = "sync"
-	// DurabilityAsync stores each step in the background, in order, while
-	// the next step runs. The call returns only once every write finished,
-	// and returns the first write error; a failed write also stops the run
-	// at its next step. A crash loses the steps not yet stored. The
-	// default, as in LangGraph.
+	// DurabilityAsync stores the run's input (its first commit, with its
+	// claim on the thread) before any node runs, waiting for that one
+	// commit only; then it stores each step in the background, in order,
+	// while the next step runs. A Task's outcome is stored in the
+	// background too, soon after fn returns. The call returns only once
+	// every write finished, and returns the first write error; a failed
+	// write also stops the run at its next step. A crash loses the steps
+	// and Task outcomes not yet stored. The default, as in LangGraph.
 	//
-	// An Invoke on the thread's head in this mode (not a Stream) starts
-	// from the saver's cache of the thread and asks the store nothing
-	// first, as a sync one does: its first write is stored only if the
+	// An Invoke on the thread's head in this mode or in sync mode starts
+	// from the saver's cache of the thread (saver.CachedGetter) and asks
+	// the store nothing first: its first commit is stored only if the
 	// thread's head is still the checkpoint it started from. If another
-	// process or run moved the thread on before that write landed, nothing
-	// of the run is stored and the run starts over once from the new head,
-	// so its nodes run again: they run at least once, as after a crash.
+	// process moved the thread on, nothing of the run is stored, no node
+	// has run, and the run starts over once from the new head.
 	DurabilityAsync Durability = "async"
 	// DurabilityExit stores nothing until the run ends (at END, on an
-	// interrupt or on an error); then every checkpoint and write of the run
-	// is stored at once, in one append on a saver.Committer. A crash
-	// loses the whole run. Like an async run, it starts from the saver's
-	// cache and starts over if the thread moved on before its write.
+	// interrupt or on an error); then every checkpoint, write and Task
+	// outcome of the run is stored, in as few appends as the batch cap
+	// allows (a unit of 256 KiB of values; a step is never split). A crash
+	// before then loses the whole run, and Task functions that ran in it
+	// run again on the next attempt. The run reads the thread's head
+	// from the store (not from a cache) and its commit requires that head
+	// to be still the latest; if another run moved the thread on or holds
+	// it, the call fails with an error matching saver.ErrConflict and is
+	// not retried: its nodes have run.
 	DurabilityExit Durability = "exit"
 )
 

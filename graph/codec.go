@@ -45,11 +45,35 @@ func encodeItems(v reflect.Value) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func newDecoder(b []byte) (*msgpack.Decoder, *bytes.Reader) {
+// newDecoder returns a decoder of the values b holds, one after another,
+// once it has walked them all (walk): every length a value declares is
+// then backed by bytes that are really there. Decode stored bytes only
+// with it: msgpack v5 allocates a slice at the length its header declares,
+// so a forged header could otherwise ask for gigabytes.
+func newDecoder(b []byte) (*msgpack.Decoder, *bytes.Reader, error) {
+	if err := walk(b); err != nil {
+		return nil, nil, err
+	}
 	r := bytes.NewReader(b)
 	dec := msgpack.NewDecoder(r)
 	dec.UseLooseInterfaceDecoding(true)
-	return dec, r
+	return dec, r, nil
+}
+
+// walk reads the values b holds with Decoder.Skip, which follows declared
+// lengths without allocating by them, and fails on a value that is cut
+// short or malformed.
+func walk(b []byte) error {
+	r := bytes.NewReader(b)
+	dec := msgpack.GetDecoder()
+	defer msgpack.PutDecoder(dec)
+	dec.Reset(r)
+	for r.Len() > 0 {
+		if err := dec.Skip(); err != nil {
+			return fmt.Errorf("malformed msgpack at byte %d: %w", len(b)-r.Len(), err)
+		}
+	}
+	return nil
 }
 
 // encode returns v as f stores it.
@@ -70,7 +94,10 @@ func (f *field) encode(v reflect.Value) ([]byte, error) {
 // decode reads a value f stored; a list is read item by item until the end.
 func (f *field) decode(b []byte) (reflect.Value, error) {
 	v := reflect.New(f.typ).Elem()
-	dec, r := newDecoder(b)
+	dec, r, err := newDecoder(b)
+	if err != nil {
+		return v, fmt.Errorf("decode channel %q: %w", f.name, err)
+	}
 	if !f.list {
 		if err := dec.DecodeValue(v); err != nil {
 			return v, fmt.Errorf("decode channel %q: %w", f.name, err)

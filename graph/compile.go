@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jetgraph/jetgraph/saver"
 )
@@ -18,6 +19,7 @@ type options struct {
 	durability Durability
 	before     []string
 	after      []string
+	lease      time.Duration
 }
 
 // WithCheckpointer makes the graph save a checkpoint after every step, so
@@ -72,7 +74,9 @@ type Graph[S any] struct {
 	joinChans map[string]joinSpec
 	saver     saver.Saver
 	committer saver.Committer
-	cached    saver.CachedGetter // set only with committer: see run.optimistic
+	cached    saver.CachedGetter // set only with committer: see run.cached
+	lease     time.Duration      // a run's claim on its thread (saver.Committer only)
+	leases    leaseWaiters
 	limit     int
 	durable   Durability      // the default durability
 	before    map[string]bool // static interrupts
@@ -85,7 +89,7 @@ type Graph[S any] struct {
 // every problem found: bad state tags, unknown nodes, a missing entry,
 // unreachable nodes.
 func (g *StateGraph[S]) Compile(opts ...Option) (*Graph[S], error) {
-	o := options{limit: DefaultRecursionLimit, name: "graph", durability: DurabilityAsync}
+	o := options{limit: DefaultRecursionLimit, name: "graph", durability: DurabilityAsync, lease: DefaultRunLease}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -93,6 +97,11 @@ func (g *StateGraph[S]) Compile(opts ...Option) (*Graph[S], error) {
 	sc, err := parseSchema(g.stateType(), g.reducers)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if o.lease < 0 {
+		errs = append(errs, fmt.Errorf("run lease %v: must not be negative", o.lease))
+	} else if o.lease == 0 {
+		o.lease = DefaultRunLease
 	}
 	if o.limit < 1 {
 		errs = append(errs, fmt.Errorf("recursion limit %d: must be at least 1", o.limit))
@@ -103,7 +112,7 @@ func (g *StateGraph[S]) Compile(opts ...Option) (*Graph[S], error) {
 		edges:     make(map[string][]string), joinsFrom: make(map[string][]joinSpec),
 		branches: make(map[string][]branch[S]), triggers: make(map[string][]string),
 		joinChans: make(map[string]joinSpec), saver: o.saver, limit: o.limit, joins: g.joins, b: g,
-		durable: o.durability, before: map[string]bool{}, after: map[string]bool{},
+		durable: o.durability, before: map[string]bool{}, after: map[string]bool{}, lease: o.lease,
 	}
 	if err := o.durability.check(); err != nil {
 		errs = append(errs, err)

@@ -43,4 +43,12 @@
 // (async, the default, as in LangGraph), or only when the run ends (exit).
 // Every mode reports every write error from the call that made it, and a
 // call returns only once its writes are stored.
+//
+// No phantom states: in every durability mode, no node (and so no Task
+// function) runs on a state the thread never had, a Task whose outcome was
+// stored is never run again, and a node runs more than once only after a
+// crash or a refused commit, and then on the same input. Sync and async
+// runs store their input before any node runs; exit runs read the
+// thread's head from the store and fail, rather than retry, when their
+// commit finds it moved.
 package graph

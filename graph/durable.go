@@ -53,9 +53,14 @@ type taskRecord struct {
 }
 
 // Task runs fn durably inside a node: its result (or error) is recorded as a
-// pending write of the node's task as soon as fn returns. When the node runs
-// again from the same checkpoint (Resume after a crash or a failure later in
-// the node), Task returns the recorded outcome instead of calling fn. Calls
+// pending write of the node's task. When it is stored depends on the run's
+// Durability: in sync mode before Task returns; in async mode in the
+// background, soon after (the call that ran the node returns only once it
+// is stored); in exit mode when the run ends. When the node runs again from
+// the same checkpoint (Resume after a crash or a failure later in the
+// node), Task returns the stored outcome instead of calling fn: a Task
+// whose outcome was stored never runs again. fn never runs on a state the
+// thread did not have (see Durability). Calls
 // are identified by the node's task id and their index, so a node must make
 // its Task calls in the same order every time, one after another. A call
 // that started but was not recorded runs again: fn's effects should be
@@ -75,8 +80,11 @@ func Task[T any](ctx context.Context, name string, fn func(ctx context.Context) 
 	id := fmt.Sprintf("%s:task:%d", sc.taskID, idx)
 	if b, ok := sc.recorded[id]; ok {
 		var rec taskRecord
-		dec, _ := newDecoder(b)
-		if err := dec.Decode(&rec); err != nil {
+		dec, _, err := newDecoder(b)
+		if err == nil {
+			err = dec.Decode(&rec)
+		}
+		if err != nil {
 			return zero, fmt.Errorf("task %q (%s): decode recorded result: %w", name, id, err)
 		}
 		if rec.Name != name {
@@ -86,8 +94,11 @@ func Task[T any](ctx context.Context, name string, fn func(ctx context.Context) 
 			return zero, errors.New(rec.Err)
 		}
 		out := reflect.New(reflect.TypeFor[T]())
-		dec, _ = newDecoder(rec.Result)
-		if err := dec.DecodeValue(out.Elem()); err != nil {
+		dec, _, err = newDecoder(rec.Result)
+		if err == nil {
+			err = dec.DecodeValue(out.Elem())
+		}
+		if err != nil {
 			return zero, fmt.Errorf("task %q (%s): decode recorded result: %w", name, id, err)
 		}
 		return out.Elem().Interface().(T), nil

@@ -39,3 +39,28 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// ConflictError is the error of a run that stored some of its work and
+// then lost the thread: another writer changed it, or took it when the
+// run's lease lapsed, and a later commit of the run was refused. What the
+// run stored stays; Stored names the last checkpoint it stored (empty if
+// it stored none, only writes), so the caller can Resume from there
+// instead of sending the input again. It unwraps to the cause, which
+// matches saver.ErrConflict.
+type ConflictError struct {
+	ThreadID string
+	RunID    string
+	Stored   Config
+	Err      error
+}
+
+func (e *ConflictError) Error() string {
+	stored := "no checkpoint"
+	if e.Stored.CheckpointID != "" {
+		stored = "up to checkpoint " + e.Stored.CheckpointID
+	}
+	return fmt.Sprintf("thread %q: run %s stored %s, then lost the thread (resume rather than send the input again): %v", e.ThreadID, e.RunID, stored, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ConflictError) Unwrap() error { return e.Err }

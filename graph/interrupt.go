@@ -42,8 +42,11 @@ type InterruptInfo struct {
 
 // Decode decodes the interrupt's value into dst, a pointer.
 func (i InterruptInfo) Decode(dst any) error {
-	dec, _ := newDecoder(i.raw)
-	if err := dec.Decode(dst); err != nil {
+	dec, _, err := newDecoder(i.raw)
+	if err == nil {
+		err = dec.Decode(dst)
+	}
+	if err != nil {
 		return fmt.Errorf("decode interrupt %s of node %q: %w", i.ID, i.Node, err)
 	}
 	return nil
@@ -82,8 +85,11 @@ func Interrupt[T any](ctx context.Context, value any) (T, error) {
 	sc.interrupts++
 	if idx < len(sc.resume) {
 		out := reflect.New(reflect.TypeFor[T]())
-		dec, _ := newDecoder(sc.resume[idx])
-		if err := dec.DecodeValue(out.Elem()); err != nil {
+		dec, _, err := newDecoder(sc.resume[idx])
+		if err == nil {
+			err = dec.DecodeValue(out.Elem())
+		}
+		if err != nil {
 			return zero, fmt.Errorf("interrupt %d of node %q: decode resume value into %v: %w", idx, sc.node, out.Elem().Type(), err)
 		}
 		return out.Elem().Interface().(T), nil
@@ -119,8 +125,11 @@ func interruptOf(pending []saver.PendingWrite, taskID string) ([]byte, bool) {
 			continue
 		}
 		var rec interruptRecord
-		dec, _ := newDecoder(w.Value)
-		if err := dec.Decode(&rec); err != nil {
+		dec, _, err := newDecoder(w.Value)
+		if err == nil {
+			err = dec.Decode(&rec)
+		}
+		if err != nil {
 			return nil, false
 		}
 		answered, err := resumesOf(pending, taskID)
@@ -137,8 +146,11 @@ func resumesOf(pending []saver.PendingWrite, taskID string) ([][]byte, error) {
 	for _, w := range pending {
 		if w.TaskID == taskID && w.Channel == saver.ChannelResume {
 			var out [][]byte
-			dec, _ := newDecoder(w.Value)
-			if err := dec.Decode(&out); err != nil {
+			dec, _, err := newDecoder(w.Value)
+			if err == nil {
+				err = dec.Decode(&out)
+			}
+			if err != nil {
 				return nil, fmt.Errorf("task %s: decode resume values: %w", taskID, err)
 			}
 			return out, nil
@@ -149,8 +161,9 @@ func resumesOf(pending []saver.PendingWrite, taskID string) ([][]byte, error) {
 
 func interruptInfo(t *task, raw []byte) InterruptInfo {
 	info := InterruptInfo{ID: t.id, Node: t.name, raw: raw}
-	dec, _ := newDecoder(raw)
-	_ = dec.Decode(&info.Value) // raw was encoded by encodeValue
+	if dec, _, err := newDecoder(raw); err == nil {
+		_ = dec.Decode(&info.Value) // raw was encoded by encodeValue
+	}
 	return info
 }
 

@@ -262,7 +262,10 @@ func commonPrefix(a, b []byte) int {
 func decodeItems(f *field, b []byte, first int) (reflect.Value, []int, error) {
 	v := reflect.New(f.typ).Elem()
 	var ends []int
-	dec, r := newDecoder(b)
+	dec, r, err := newDecoder(b)
+	if err != nil {
+		return v, nil, fmt.Errorf("decode channel %q from item %d: %w", f.name, first, err)
+	}
 	elem := f.typ.Elem()
 	for r.Len() > 0 {
 		item := reflect.New(elem).Elem()

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"maps"
 	"reflect"
 	"time"
@@ -20,6 +21,7 @@ const (
 type point struct {
 	thread   string // threadKey of the thread it belongs to; "" if unknown
 	id       string
+	seq      uint64 // the log sequence of the event that stored it; 0 if unknown
 	parentID string
 	md       saver.Metadata
 	ts       time.Time
@@ -37,6 +39,7 @@ func pointFromTuple(tu *saver.Tuple) *point {
 	p := &point{
 		thread:   threadKey(tu.Config.ThreadID, tu.Config.CheckpointNS),
 		id:       tu.Checkpoint.ID,
+		seq:      tu.Seq,
 		md:       tu.Metadata,
 		ts:       tu.Checkpoint.TS,
 		values:   tu.Checkpoint.ChannelValues, // the caller's own (saver.Tuple); decodeState replaces values by equal ones
@@ -89,6 +92,15 @@ func emptyPoint(thread string) *point {
 		versions: map[string]uint64{},
 		seen:     map[string]map[string]uint64{},
 	}
+}
+
+// corrupt describes err, met reading the stored values of p, a checkpoint
+// of thread, as a *saver.CorruptError.
+func (p *point) corrupt(thread string, err error) error {
+	if errors.Is(err, saver.ErrCorrupt) {
+		return err
+	}
+	return &saver.CorruptError{ThreadID: thread, CheckpointID: p.id, Seq: p.seq, Err: err}
 }
 
 func (p *point) markSeen(node string, channels []string) {

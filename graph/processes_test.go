@@ -68,10 +68,10 @@ func assertOneLine(t *testing.T, chain *graph.Graph[ChatState], cfg graph.Config
 }
 
 // A process answers an invoke from the thread as it last saw it, without
-// asking the log; when another process moved the thread on meanwhile, its
-// first commit is refused and it starts over from the log, so no turn is
-// lost and no branch is made. In async and exit modes the node has run by
-// then, and runs again.
+// asking the log (sync and async modes); when another process moved the
+// thread on meanwhile, its first commit, stored before any node runs, is
+// refused and it starts over from the log, so no turn is lost and no
+// branch is made. An exit run reads the log first.
 func TestInvokeBuildsOnTurnsAnotherProcessAdded(t *testing.T) {
 	t.Parallel()
 	for _, mode := range modes {
@@ -99,10 +99,12 @@ func TestInvokeBuildsOnTurnsAnotherProcessAdded(t *testing.T) {
 }
 
 // On a thread only this process writes, an invoke asks the log nothing
-// before it appends.
+// before it appends, in the modes that store the input before any node
+// runs. (An exit run reads the head from the log: see
+// TestNoNodeRunsOnAStateTheThreadNeverHad.)
 func TestInvokeOnACachedThreadDoesNotReadTheLog(t *testing.T) {
 	t.Parallel()
-	for _, mode := range modes {
+	for _, mode := range []graph.Durability{graph.DurabilitySync, graph.DurabilityAsync} {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			log := &sharedLog{Log: memory.NewLog()}
@@ -122,10 +124,10 @@ func TestInvokeOnACachedThreadDoesNotReadTheLog(t *testing.T) {
 	}
 }
 
-// A stream shows the caller each step as it happens, so in async mode,
-// where a node may run before the run's first write is confirmed, a
-// streamed run reads the log first rather than start from the cache.
-func TestAsyncStreamReadsTheLogFirst(t *testing.T) {
+// A stream, too, starts from the cache: as in an Invoke, its first
+// commit is stored before any node runs and before any step is shown, so
+// a stale cache costs a restart the caller never sees.
+func TestAsyncStreamStartsFromTheCache(t *testing.T) {
 	t.Parallel()
 	log := &sharedLog{Log: memory.NewLog()}
 	a := process(t, log, graph.DurabilityAsync)
@@ -140,7 +142,7 @@ func TestAsyncStreamReadsTheLogFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := log.lastSeqs.Load() - before; n == 0 {
-		t.Fatal("an async stream started from the cache without asking the log")
+	if n := log.lastSeqs.Load() - before; n != 0 {
+		t.Fatalf("an async stream on a cached thread read the log's last sequence %d times, want 0", n)
 	}
 }

@@ -25,12 +25,13 @@ type run struct {
 	resumes map[string][][]byte // ResumeWith: the resume values of the tasks it answers
 	outcome *Outcome            // filled when the run stops on an interrupt
 
-	// optimistic: the run read the latest checkpoint from the saver's cache
-	// (saver.CachedGetter), and its first commit stores the input only if
-	// that checkpoint is still the latest (saver.PutOp.IfLatest). If it is
-	// not, nothing of the run is stored and it starts over from a fresh
-	// read. This saves the read's round trip to the store.
-	optimistic bool
+	// cached: the run read the latest checkpoint from the saver's cache
+	// (saver.CachedGetter). Its first commit, made before any node runs,
+	// stores the input only if that checkpoint is still the latest
+	// (saver.PutOp.IfLatest); if it is not, nothing of the run is stored
+	// and it starts over from a fresh read. This saves the read's round
+	// trip to the store.
+	cached bool
 }
 
 // Invoke runs the graph with input on the thread cfg names and returns the
@@ -91,30 +92,49 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 			return zero, fmt.Errorf("graph %q: %w", c.name, err)
 		}
 	}
-	newRun := func(optimistic bool) *run {
-		return &run{
+	newRun := func(cached bool) *run {
+		r := &run{
 			thread: cfg.ThreadID, runID: uuid.Must(uuid.NewV7()).String(),
-			k:       &committer{s: c.saver, c: c.committer, mode: cl.durability},
-			resumed: input == nil, outcome: cl.outcome, optimistic: optimistic,
+			resumed: input == nil, outcome: cl.outcome, cached: cached,
 		}
+		r.k = &committer{s: c.saver, c: c.committer, mode: cl.durability, thread: cfg.ThreadID, ns: cfg.CheckpointNS, runID: r.runID}
+		if c.committer != nil && leasesStored {
+			r.k.lease = c.lease
+			r.k.released = func() { c.leases.released(cfg.ThreadID) }
+		}
+		return r
 	}
-	// A run that starts from the cache learns that the cache was stale
-	// only from its first commit, and then starts over from a fresh read.
-	// A sync run makes that commit before any node runs. An async or exit
-	// run may already have run nodes by then, so it is optimistic only
-	// when nothing it did was shown to the caller (no stream).
-	optimistic := c.cached != nil && input != nil && cfg.CheckpointID == "" &&
-		(cl.durability == DurabilitySync || emit == nil)
-	r := newRun(optimistic)
-	out, err := c.runAndFinish(ctx, r, input, cfg, resume, emit)
-	if r.optimistic && errors.Is(err, saver.ErrStale) {
+	// A run with new input on the thread's head stores it, with its claim
+	// on the thread, before any node runs (sync and async modes); if that
+	// first commit finds that the head moved on, nothing ran and nothing
+	// was stored, and the run starts over once from a fresh read. So such
+	// a run may start from the saver's cache. An exit run stores nothing
+	// until it ends, when its nodes have run: it reads the head from the
+	// store, and a refused commit is its error.
+	restart := c.saver != nil && input != nil && cfg.CheckpointID == "" && cl.durability != DurabilityExit
+	cached := restart && c.cached != nil
+	for {
+		r := newRun(cached)
+		var wait <-chan struct{}
+		if cl.waitIfBusy {
+			wait = c.leases.wait(cfg.ThreadID) // before the run: a release while it runs counts
+		}
+		out, err := c.runAndFinish(ctx, r, input, cfg, resume, emit)
+		switch busy := r.k.refusedAsBusy(); {
+		case restart && r.k.refusedAsStale():
+			restart, cached = false, false // another process moved the thread on: read it
+		case busy != nil && cl.waitIfBusy:
+			if werr := waitForLease(ctx, busy, wait); werr != nil {
+				return out, errors.Join(err, werr)
+			}
+			cached = false
+		default:
+			return out, err
+		}
 		if cl.outcome != nil {
 			*cl.outcome = Outcome{}
 		}
-		r = newRun(false) // another process moved the thread on: read it
-		out, err = c.runAndFinish(ctx, r, input, cfg, resume, emit)
 	}
-	return out, err
 }
 
 // runAndFinish runs r and waits for its writes; it returns the run's error
@@ -135,14 +155,14 @@ func (c *Graph[S]) runAndFinish(ctx context.Context, r *run, input *S, cfg Confi
 // resume value, and runs the loop.
 func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resume *any, emit func(*point, []*task) bool) (S, error) {
 	var zero S
-	cur, replay, isHead, err := c.load(ctx, cfg, r.optimistic)
+	cur, replay, isHead, err := c.load(ctx, cfg, r.cached)
 	if err != nil {
 		return zero, err
 	}
 	// Decoded before the points that follow copy its values: they then
 	// share the decode cache's bytes, which reducers extend without a copy.
 	if _, err := c.decodeState(cur); err != nil {
-		return zero, fmt.Errorf("thread %q: checkpoint %s: %w", r.thread, cur.id, err)
+		return zero, cur.corrupt(r.thread, err)
 	}
 	if input != nil {
 		if replay && !isHead {
@@ -173,7 +193,7 @@ func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resu
 		}
 		in.write(START, packet, false, cur.nextVersion())
 		op := in.put(r.thread)
-		op.Put.IfLatest = r.optimistic
+		op.Put.IfLatest = isHead // stored only on the head the run read
 		r.k.later(op)
 		cur = in
 	} else {
@@ -192,7 +212,10 @@ func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resu
 				r.k.later(writesOp(cur.config(r.thread), id, resumeWrite(targets[id])))
 			}
 			r.resumes = targets
-		} else if replay {
+			r.k.claimIfLatest = cur.id
+		} else if !replay {
+			r.k.claimIfLatest = cur.id // a resume built on a moved head is refused
+		} else {
 			tasks, err := c.prepare(cur)
 			if err != nil || len(tasks) == 0 {
 				return c.result(cur, err)
@@ -288,8 +311,11 @@ func (c *Graph[S]) encodePacket(v reflect.Value) ([]byte, error) {
 
 func (c *Graph[S]) decodePacket(b []byte) (reflect.Value, error) {
 	var m map[string][]byte
-	dec, _ := newDecoder(b)
-	if err := dec.Decode(&m); err != nil {
+	dec, _, err := newDecoder(b)
+	if err == nil {
+		err = dec.Decode(&m)
+	}
+	if err != nil {
 		return reflect.Value{}, fmt.Errorf("decode input: %w", err)
 	}
 	return c.decodeValues(m)

@@ -88,6 +88,12 @@ func HistoryFilter(filter map[string]any) HistoryOption {
 
 // GetStateHistory yields the thread's snapshots newest first, every branch
 // interleaved by time. cfg.CheckpointID is ignored; use HistoryBefore.
+//
+// A checkpoint whose stored data cannot be decoded is yielded as an error
+// matching saver.ErrCorrupt (a *saver.CorruptError naming it), and the
+// history goes on with the older checkpoints, which GetState also still
+// reads: a caller that wants to stop there breaks out of the loop. Any
+// other error ends the history.
 func (c *Graph[S]) GetStateHistory(ctx context.Context, cfg Config, opts ...HistoryOption) iter.Seq2[Snapshot[S], error] {
 	return func(yield func(Snapshot[S], error) bool) {
 		if err := c.checkThread(cfg); err != nil {
@@ -100,11 +106,14 @@ func (c *Graph[S]) GetStateHistory(ctx context.Context, cfg Config, opts ...Hist
 		}
 		for tu, err := range c.saver.List(ctx, p) {
 			if err != nil {
-				yield(Snapshot[S]{}, fmt.Errorf("history of thread %q: %w", cfg.ThreadID, err))
-				return
+				err = fmt.Errorf("history of thread %q: %w", cfg.ThreadID, err)
+				if !yield(Snapshot[S]{}, err) || !errors.Is(err, saver.ErrCorrupt) {
+					return
+				}
+				continue
 			}
 			snap, err := c.snapshot(tu, false)
-			if !yield(snap, err) || err != nil {
+			if !yield(snap, err) || (err != nil && !errors.Is(err, saver.ErrCorrupt)) {
 				return
 			}
 		}
@@ -130,11 +139,11 @@ func (c *Graph[S]) snapshot(tu *saver.Tuple, applyPending bool) (Snapshot[S], er
 	snap := Snapshot[S]{Config: tu.Config, ParentConfig: tu.ParentConfig, Metadata: tu.Metadata, CreatedAt: tu.Checkpoint.TS}
 	state, err := c.decodeState(p)
 	if err != nil {
-		return snap, fmt.Errorf("checkpoint %s: %w", tu.Config.CheckpointID, err)
+		return snap, p.corrupt(tu.Config.ThreadID, err)
 	}
 	tasks, err := c.prepare(p)
 	if err != nil {
-		return snap, err
+		return snap, p.corrupt(tu.Config.ThreadID, err)
 	}
 	var finished []*task
 	for _, t := range tasks {
@@ -216,7 +225,7 @@ func (c *Graph[S]) UpdateState(ctx context.Context, cfg Config, values S, asNode
 	if err := c.apply(cur, []*task{{name: asNode, writes: writes}}, next); err != nil {
 		return fail(err)
 	}
-	k := &committer{s: c.saver, c: c.committer}
+	k := &committer{s: c.saver, c: c.committer, mode: DurabilitySync, thread: cfg.ThreadID, ns: cfg.CheckpointNS}
 	if err := k.commit(ctx, next.put(cfg.ThreadID)); err != nil {
 		return fail(err)
 	}

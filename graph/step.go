@@ -19,12 +19,10 @@ func (c *Graph[S]) loop(ctx context.Context, r *run, cur *point, emit func(*poin
 	for ran := 0; ; ran++ {
 		tasks, err := c.prepare(cur)
 		if err != nil {
-			return zero, fmt.Errorf("thread %q: %w", r.thread, err)
+			return zero, cur.corrupt(r.thread, err)
 		}
 		if len(tasks) == 0 || ran > c.limit {
-			if err := r.k.commit(ctx); err != nil {
-				return zero, wrapCommit(r.thread, cur.md.Step, err)
-			}
+			// What is left to store, finish stores when the run returns.
 			if len(tasks) > 0 {
 				return zero, fmt.Errorf("thread %q: %w: %d supersteps ran without reaching END (raise it with graph.WithRecursionLimit)", r.thread, ErrRecursionLimit, ran)
 			}
@@ -46,9 +44,6 @@ func (c *Graph[S]) loop(ctx context.Context, r *run, cur *point, emit func(*poin
 			}
 		}
 		if !(r.resumed && ran == 0) && slices.ContainsFunc(tasks, func(t *task) bool { return c.before[t.name] }) {
-			if err := r.k.commit(ctx); err != nil {
-				return zero, wrapCommit(r.thread, cur.md.Step, err)
-			}
 			return c.interrupted(r, cur, tasks)
 		}
 		inline, interrupted, err := c.runStep(ctx, r, cur, tasks, step)
@@ -66,12 +61,17 @@ func (c *Graph[S]) loop(ctx context.Context, r *run, cur *point, emit func(*poin
 		if inline != nil && inline.name != START {
 			ops = append(ops, writesOp(cur.config(r.thread), inline.id, inline.writes))
 		}
-		if err := r.k.commit(ctx, append(ops, next.put(r.thread))...); err != nil {
-			return zero, wrapCommit(r.thread, step, err)
-		}
+		// The step is stored before the next one runs (flush), or by
+		// finish when it was the last.
+		r.k.later(append(ops, next.put(r.thread))...)
 		cur = next
-		if emit != nil && !emit(cur, tasks) {
-			return c.result(cur, nil)
+		if emit != nil {
+			if err := r.k.flush(ctx); err != nil {
+				return zero, wrapCommit(r.thread, step, err)
+			}
+			if !emit(cur, tasks) {
+				return c.result(cur, nil)
+			}
 		}
 		if slices.ContainsFunc(tasks, func(t *task) bool { return c.after[t.name] }) {
 			after, err := c.prepare(cur)
@@ -128,13 +128,19 @@ func (c *Graph[S]) runStep(ctx context.Context, r *run, cur *point, tasks []*tas
 			todo = append(todo, t)
 		}
 	}
+	// No node runs on a state the thread does not have: before the first
+	// node of the run runs, its input is stored and it holds the thread
+	// (the START step, which only applies the input, need not wait).
+	if slices.ContainsFunc(todo, func(t *task) bool { return t.name != START }) {
+		if err := r.k.flush(ctx); err != nil {
+			return nil, false, wrapCommit(r.thread, cur.md.Step, err)
+		}
+	}
 	if len(todo) == 1 {
 		t := todo[0]
 		c.runTask(ctx, r, cur, t, step)
 		if t.interrupt != nil && ctx.Err() == nil {
-			if err := r.k.commit(ctx, writesOp(cur.config(r.thread), t.id, interruptWrite(t))); err != nil {
-				return nil, false, wrapCommit(r.thread, step, err)
-			}
+			r.k.later(writesOp(cur.config(r.thread), t.id, interruptWrite(t)))
 			return nil, true, nil
 		}
 		if t.err != nil || t.interrupt != nil {
@@ -181,9 +187,7 @@ func (c *Graph[S]) fail(ctx context.Context, r *run, cur *point, t *task) error 
 	if !errors.As(t.err, &ne) {
 		return t.err // the saver failed, not the node
 	}
-	if err := r.k.commit(ctx, writesOp(cur.config(r.thread), t.id, errorWrite(ne.Err))); err != nil {
-		return errors.Join(t.err, wrapCommit(r.thread, cur.md.Step+1, err))
-	}
+	r.k.later(writesOp(cur.config(r.thread), t.id, errorWrite(ne.Err))) // finish stores it
 	return t.err
 }
 

@@ -96,7 +96,10 @@ func (c *Graph[S]) prepare(p *point) ([]*task, error) {
 
 func decodeSends(b []byte) ([]sendPacket, error) {
 	var out []sendPacket
-	dec, r := newDecoder(b)
+	dec, r, err := newDecoder(b)
+	if err != nil {
+		return nil, fmt.Errorf("decode sends: %w", err)
+	}
 	for r.Len() > 0 {
 		var pk sendPacket
 		if err := dec.Decode(&pk); err != nil {
@@ -109,7 +112,10 @@ func decodeSends(b []byte) ([]sendPacket, error) {
 
 func decodeStrings(b []byte) ([]string, error) {
 	var out []string
-	dec, r := newDecoder(b)
+	dec, r, err := newDecoder(b)
+	if err != nil {
+		return nil, err
+	}
 	for r.Len() > 0 {
 		s, err := dec.DecodeString()
 		if err != nil {
