@@ -196,6 +196,8 @@ func (s *Store) Commit(ctx context.Context, ops []saver.Op) ([]saver.Config, err
 		thread = ops[0].Put.Config.ThreadID
 	case ops[0].Writes != nil:
 		thread = ops[0].Writes.Config.ThreadID
+	case ops[0].Lease != nil:
+		thread = ops[0].Lease.ThreadID
 	}
 	if err := saver.ValidateThread(thread); err != nil {
 		return nil, err

@@ -574,6 +574,10 @@ func (s *Store) List(ctx context.Context, p saver.ListParams) iter.Seq2[*saver.T
 		var hits []hit
 		threads := s.log.Threads(ctx)
 		if p.ThreadID != "" {
+			if err := saver.ValidateThread(p.ThreadID); err != nil {
+				yield(nil, err)
+				return
+			}
 			threads = func(yield func(string, error) bool) { yield(p.ThreadID, nil) }
 		}
 		for thread, err := range threads {
@@ -592,12 +596,16 @@ func (s *Store) List(ctx context.Context, p saver.ListParams) iter.Seq2[*saver.T
 				return
 			}
 		}
-		slices.SortFunc(hits, func(a, b hit) int {
-			if c := event.CompareRefs(b.ref, a.ref); c != 0 {
-				return c
-			}
-			return strings.Compare(b.thread, a.thread)
-		})
+		// One thread's checkpoints come in log order (Select's); across
+		// threads there is no common log, and ids order them.
+		if p.ThreadID == "" {
+			slices.SortStableFunc(hits, func(a, b hit) int {
+				if c := event.CompareRefs(b.ref, a.ref); c != 0 {
+					return c
+				}
+				return strings.Compare(b.thread, a.thread)
+			})
+		}
 		if p.Limit > 0 && len(hits) > p.Limit {
 			hits = hits[:p.Limit]
 		}
