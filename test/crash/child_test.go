@@ -3,6 +3,7 @@ package crash
 import (
 	"bufio"
 	"bytes"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,13 @@ import (
 	"testing"
 	"time"
 )
+
+// childSources pins the child's sources into the test binary, so that a
+// change to them invalidates go test's cached result (the test imports
+// graph and open, the child's other dependencies in this module).
+//
+//go:embed child/*.go
+var childSources embed.FS
 
 // buildChild builds ./child into dir, with -race when the test has it.
 func buildChild(t *testing.T, dir string) string {

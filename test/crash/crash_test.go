@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jetgraph/jetgraph/graph"
 	"github.com/jetgraph/jetgraph/internal/pgtest"
 	"github.com/jetgraph/jetgraph/natsembed"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
@@ -108,12 +109,12 @@ func TestCrashRecovery(t *testing.T) {
 	for _, kind := range []string{"natsjs", "sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			for _, mode := range []string{"sync", "async", "exit"} {
-				t.Run(mode, func(t *testing.T) {
+			for _, mode := range []graph.Durability{graph.DurabilitySync, graph.DurabilityAsync, graph.DurabilityExit} {
+				t.Run(string(mode), func(t *testing.T) {
 					t.Parallel()
 					h := &harness{
-						t: t, bin: bin, kind: kind, mode: mode, dir: t.TempDir(),
-						rng: rand.New(rand.NewPCG(seed, caseHash(kind, mode))),
+						t: t, bin: bin, kind: kind, mode: string(mode), dir: t.TempDir(),
+						rng: rand.New(rand.NewPCG(seed, caseHash(kind, string(mode)))),
 					}
 					h.store = stores[kind](t)
 					h.run(*killsFlag)

@@ -6,11 +6,14 @@ import (
 	"github.com/jetgraph/jetgraph/graph"
 )
 
-// Shim until the run-lease API (graph.WithRunLease, graph.WaitIfBusy)
-// reaches this branch: no lease, no waiting. The harness starts a child
-// only after the previous one was killed and reaped, so runs never
-// overlap either way.
+// leaseOptions makes runs hold their thread for d: a killed child's claim
+// lapses d after its last renewal.
+func leaseOptions(d time.Duration) []graph.Option {
+	return []graph.Option{graph.WithRunLease(d)}
+}
 
-func leaseOptions(d time.Duration) []graph.Option { return nil }
-
-func busyOptions() []graph.CallOption { return nil }
+// busyOptions makes a call wait for a killed child's lease to lapse
+// instead of failing with a *saver.BusyError.
+func busyOptions() []graph.CallOption {
+	return []graph.CallOption{graph.WaitIfBusy()}
+}
