@@ -72,9 +72,9 @@ type childRun struct {
 
 // childArgs are the flags of one child.
 type childArgs struct {
-	bin, url, durability, thread, effects, answer string
-	gen                                           int
-	lease                                         time.Duration
+	bin, url, durability, thread, effects, answer, fault string
+	gen                                                  int
+	lease                                                time.Duration
 }
 
 func (a childArgs) list() []string {
@@ -84,6 +84,9 @@ func (a childArgs) list() []string {
 	}
 	if a.answer != "" {
 		args = append(args, "-answer", a.answer)
+	}
+	if a.fault != "" {
+		args = append(args, "-fault", a.fault)
 	}
 	return args
 }

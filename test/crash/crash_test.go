@@ -142,6 +142,7 @@ type harness struct {
 	rng        *rand.Rand
 	store      store
 	gen        int
+	fault      string // passed to the children (see child/fault.go)
 	// span is how long after "ready" a kill may land: 1.5 times the
 	// average time a child that was not killed took.
 	span time.Duration
@@ -152,7 +153,6 @@ const maxChildren = 300
 
 func (h *harness) run(kills int) {
 	t := h.t
-	h.span = 400 * time.Millisecond
 	ref, _ := h.drive("reference", false)
 	var runs []workflowRun
 	var killed int
@@ -161,23 +161,7 @@ func (h *harness) run(kills int) {
 		runs = append(runs, w)
 		killed += k
 	}
-	ctx := t.Context()
-	r, c, err := openReader(ctx, h.store.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	var tl tally
-	for _, w := range append([]workflowRun{ref}, runs...) {
-		w.log, err = readLog(ctx, r, w.thread)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if w.thread == "reference" {
-			ref = w
-		}
-		verify(&tl, w, ref, h.mode == "sync")
-	}
+	tl := h.check(ref, runs)
 	fmt.Printf("crash-recovery: saver=%s mode=%s kills=%d completed=%d lost=%d duplicate_commits=%d reexecuted_recorded_tasks=%d\n",
 		h.kind, h.mode, killed, len(runs), tl.lost, tl.duplicate, tl.reexecuted)
 	for _, p := range tl.problems {
@@ -185,11 +169,38 @@ func (h *harness) run(kills int) {
 	}
 }
 
+// check reads the logs of the reference run and of runs and verifies
+// each run against the reference.
+func (h *harness) check(ref workflowRun, runs []workflowRun) tally {
+	t := h.t
+	ctx := t.Context()
+	r, c, err := openReader(ctx, h.store.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if ref.log, err = readLog(ctx, r, ref.thread); err != nil {
+		t.Fatal(err)
+	}
+	var tl tally
+	verify(&tl, ref, ref, h.mode == "sync")
+	for _, w := range runs {
+		if w.log, err = readLog(ctx, r, w.thread); err != nil {
+			t.Fatal(err)
+		}
+		verify(&tl, w, ref, h.mode == "sync")
+	}
+	return tl
+}
+
 // drive runs a workflow on thread to its end, starting a child after each
 // one that stopped; with kill, each child is killed at a random moment
 // unless it ends first. It returns what it saw and the number of kills.
 func (h *harness) drive(thread string, kill bool) (workflowRun, int) {
 	t := h.t
+	if h.span == 0 {
+		h.span = 400 * time.Millisecond
+	}
 	w := workflowRun{thread: thread}
 	effects := filepath.Join(h.dir, thread+".effects")
 	var kills int
@@ -200,7 +211,7 @@ func (h *harness) drive(thread string, kill bool) (workflowRun, int) {
 	}
 	for range maxChildren {
 		h.gen++
-		a := childArgs{bin: h.bin, url: h.store.url, durability: h.mode, thread: thread, effects: effects, gen: h.gen, lease: lease}
+		a := childArgs{bin: h.bin, url: h.store.url, durability: h.mode, thread: thread, effects: effects, gen: h.gen, lease: lease, fault: h.fault}
 		if sawInterrupt {
 			a.answer = answer
 		}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/jetgraph/jetgraph/graph"
@@ -40,6 +41,7 @@ type config struct {
 	answer     string
 	lease      time.Duration
 	maxDelay   time.Duration
+	fault      string
 }
 
 func parse(args []string) (config, error) {
@@ -55,7 +57,11 @@ func parse(args []string) (config, error) {
 	fs.StringVar(&c.answer, "answer", "", "answer a pending interrupt with this value")
 	fs.DurationVar(&c.lease, "lease", 300*time.Millisecond, "run lease length")
 	fs.DurationVar(&c.maxDelay, "delay", 20*time.Millisecond, "longest random delay per node")
+	fs.StringVar(&c.fault, "fault", "", "inject a fault the harness must catch (see fault.go)")
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := checkFault(c.fault); err != nil {
 		return c, err
 	}
 	c.durability = graph.Durability(durability)
@@ -85,7 +91,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, closer.Close()) }()
-	w := &workflow{effects: c.effects, gen: c.gen, maxDelay: c.maxDelay}
+	w := &workflow{effects: c.effects, gen: c.gen, maxDelay: c.maxDelay, fault: c.fault}
 	opts := append([]graph.Option{graph.WithCheckpointer(s), graph.WithDurability(c.durability)}, leaseOptions(c.lease)...)
 	chain, err := w.build().Compile(opts...)
 	if err != nil {
@@ -128,6 +134,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 			if err := enc.Encode(Line{Event: "step", Step: part.Step, Nonces: part.Values.Nonces}); err != nil {
 				return err
 			}
+			if c.fault == faultUnstoredAck {
+				bogus := append(slices.Clone(part.Values.Nonces), "unstored:"+randHex(6))
+				if err := enc.Encode(Line{Event: "step", Step: part.Step + 1, Nonces: bogus}); err != nil {
+					return err
+				}
+			}
 			out = part.Values
 		}
 	case input != nil:
@@ -152,6 +164,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 			return err
 		}
 		out = snap.Values
+	}
+	if c.fault == faultDuplicateWrites {
+		if err := duplicateWrites(ctx, s, cfg); err != nil {
+			return err
+		}
 	}
 	return enc.Encode(Line{Event: "done", Call: call, State: &out})
 }

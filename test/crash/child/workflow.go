@@ -43,6 +43,7 @@ type workflow struct {
 	effects  string        // the side-effect file
 	gen      int           // this child's generation, written with each side effect
 	maxDelay time.Duration // each node sleeps up to this long
+	fault    string        // see fault.go
 }
 
 // build returns the workflow's graph: receive, a fan-out to three checks,
@@ -118,7 +119,7 @@ func (w *workflow) node(name string, fn graph.NodeFunc[State]) graph.NodeFunc[St
 // so lines with the same name and key are calls of the same task.
 func (w *workflow) task(ctx context.Context, name string, s State) (string, error) {
 	key := Key(s.Nonces)
-	return graph.Task(ctx, name, func(ctx context.Context) (string, error) {
+	effect := func(ctx context.Context) (string, error) {
 		marker := randHex(8)
 		f, err := os.OpenFile(w.effects, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
@@ -132,7 +133,15 @@ func (w *workflow) task(ctx context.Context, name string, s State) (string, erro
 			return "", fmt.Errorf("side effect %s: %w", name, err)
 		}
 		return marker, nil
-	})
+	}
+	if w.fault == faultEffectOutsideTask {
+		marker, err := effect(ctx)
+		if err != nil {
+			return "", err
+		}
+		return graph.Task(ctx, name, func(context.Context) (string, error) { return marker, nil })
+	}
+	return graph.Task(ctx, name, effect)
 }
 
 // Key is a short digest of a state's nonces.
