@@ -176,7 +176,11 @@ func (f *recordFuzzer) checkpoint() *CheckpointRecord {
 		}
 	}
 	for range f.n() {
-		c.Values = append(c.Values, ChannelDelta{Channel: f.str(), Op: []Op{OpSet, OpAppend, OpClear}[f.byte()%3], Data: f.bytes(), Blob: f.str()})
+		d := ChannelDelta{Channel: f.str(), Op: []Op{OpSet, OpAppend, OpClear}[f.byte()%3], Data: f.bytes(), Blob: f.str()}
+		for range f.n() % 4 {
+			d.Refs = append(d.Refs, WriteRef{TaskID: f.str(), Idx: int(f.i64())})
+		}
+		c.Values = append(c.Values, d)
 	}
 	return c
 }

@@ -181,7 +181,7 @@ func (e *encoder) metadata(m *MetadataRecord) {
 }
 
 func (e *encoder) delta(d *ChannelDelta) {
-	e.mapLen(2 + count(len(d.Data) > 0, d.Blob != ""))
+	e.mapLen(2 + count(len(d.Data) > 0, d.Blob != "", len(d.Refs) > 0))
 	e.str("c")
 	e.str(d.Channel)
 	e.str("o")
@@ -193,6 +193,17 @@ func (e *encoder) delta(d *ChannelDelta) {
 	if d.Blob != "" {
 		e.str("b")
 		e.str(d.Blob)
+	}
+	if len(d.Refs) > 0 {
+		e.str("w")
+		e.arrayLen(len(d.Refs))
+		for _, r := range d.Refs {
+			e.mapLen(2)
+			e.str("t")
+			e.str(r.TaskID)
+			e.str("i")
+			e.int(r.Idx)
+		}
 	}
 }
 

@@ -213,3 +213,38 @@ func mustSnapshot(t *testing.T, th *Thread) []byte {
 	must(t, err)
 	return b
 }
+
+func TestANodesOutputIsStoredOnce(t *testing.T) {
+	t.Parallel()
+	s := newScript(t, "t")
+	history := string(bytes.Repeat([]byte("h"), 300))
+	parent := s.put("", saver.SourceInput, map[string]string{"msgs": history, "last": "x"})
+	reply := string(bytes.Repeat([]byte("R"), 150))
+	other := string(bytes.Repeat([]byte("O"), 100))
+	last := string(bytes.Repeat([]byte("L"), 100))
+	// Two tasks' writes in one commit with the checkpoint that applies
+	// them: an append of both replies (in the order the runtime applies
+	// them, not the order writes are keyed in) and a last-value channel.
+	ops := []saver.Op{
+		{Writes: &saver.WritesOp{Config: saver.Config{ThreadID: "t", CheckpointID: parent}, TaskID: "task-b", Writes: []saver.Write{{Channel: "msgs", Value: []byte(reply)}, {Channel: "last", Value: []byte(last)}}}},
+		{Writes: &saver.WritesOp{Config: saver.Config{ThreadID: "t", CheckpointID: parent}, TaskID: "task-a", Writes: []saver.Write{{Channel: "msgs", Value: []byte(other)}}}},
+		{Put: &saver.PutOp{Config: saver.Config{ThreadID: "t", CheckpointID: parent},
+			Checkpoint: saver.Checkpoint{ID: saver.NewCheckpointID(parent), ChannelValues: map[string][]byte{
+				"msgs": []byte(history + reply + other), "last": []byte(last)}},
+			Metadata: saver.Metadata{Source: saver.SourceLoop}, NewVersions: map[string]uint64{"msgs": 2, "last": 2}}},
+	}
+	recs, outs, err := s.thread.PlanCommit(ops)
+	s.commit(recs, err)
+	payload := s.log[len(s.log)-1].Payload
+	if n := bytes.Count(payload, []byte(reply)); n != 1 {
+		t.Fatalf("the reply is stored %d times in the step's event, want once", n)
+	}
+	if n := bytes.Count(payload, []byte(other)); n != 1 {
+		t.Fatalf("the other task's output is stored %d times, want once", n)
+	}
+	if n := bytes.Count(payload, []byte(last)); n != 1 {
+		t.Fatalf("the last-value output is stored %d times, want once", n)
+	}
+	s.want[outs[0].CheckpointID] = map[string]string{"msgs": history + reply + other, "last": last}
+	s.check()
+}

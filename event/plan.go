@@ -36,9 +36,10 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 			}
 		}
 	}
+	var parent *entry
 	var parentValues channelValues
 	if p := t.entry(cfg.CheckpointNS, cfg.CheckpointID); p != nil && cfg.CheckpointID != "" {
-		parentValues = p.values
+		parent, parentValues = p, p.values
 	}
 	rec := CheckpointRecord{
 		NS:           cfg.CheckpointNS,
@@ -66,12 +67,31 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 		if d.Op == OpAppend {
 			d.full = v[:len(v):len(v)]
 		}
-		d.Data = owned(d.Data)
-		t.outOfLine(&d.Data, &d.Blob, &d.blob)
+		// A node's output, already stored as the parent's pending write,
+		// is not stored again: the delta refers to the write.
+		if refs, ok := parent.refsFor(ch, d.Data); ok {
+			d.Refs, d.Data = refs, nil
+		} else {
+			d.Data = owned(d.Data)
+			t.outOfLine(&d.Data, &d.Blob, &d.blob)
+		}
 		rec.Values = append(rec.Values, d)
 	}
 	out := saver.Config{ThreadID: t.ID, CheckpointNS: cfg.CheckpointNS, CheckpointID: cp.ID}
 	return []Record{{Kind: KindCheckpoint, V: SchemaVersion, Checkpoint: &rec}}, out, nil
+}
+
+// minRefBytes is the smallest value worth referring to a write for: a
+// reference names a task id, which takes about this much.
+const minRefBytes = 64
+
+// refsFor returns references to p's writes that make up data, when data
+// is large enough for that to pay.
+func (p *entry) refsFor(ch string, data []byte) ([]WriteRef, bool) {
+	if p == nil || len(data) < minRefBytes || len(p.writes) == 0 {
+		return nil, false
+	}
+	return p.matchWrites(ch, data)
 }
 
 // appendSorted appends m's keys to buf, sorted (what buf held before

@@ -66,6 +66,10 @@ type ChannelDelta struct {
 	// Blob, when set, names the thread's blob (eventstore.BlobStore) that
 	// holds the data, which is then not stored in the record.
 	Blob string `msgpack:"b,omitempty"`
+	// Refs, when set, say the data is the values of these pending writes
+	// of the parent checkpoint, one after another: a node's output is
+	// stored once, as its write, and the checkpoint refers to it.
+	Refs []WriteRef `msgpack:"w,omitempty"`
 
 	// blob is the data of an out-of-line value once read from the blob
 	// store (or before it was written there). It is not stored.
@@ -76,6 +80,12 @@ type ChannelDelta struct {
 	// then needs no copy, and the next put that extends the same memory is
 	// recognized without comparing bytes. It is not stored.
 	full []byte
+}
+
+// WriteRef names one pending write of a checkpoint by its key.
+type WriteRef struct {
+	TaskID string `msgpack:"t"`
+	Idx    int    `msgpack:"i"`
 }
 
 // MetadataRecord is saver.Metadata as stored.

@@ -309,12 +309,13 @@ func (t *Thread) entry(ns, id string) *entry {
 
 func (t *Thread) putCheckpoint(seq uint64, rec CheckpointRecord) *entry {
 	n := t.namespace(rec.NS)
-	var parent channelValues
+	var parent *entry
+	var parentValues channelValues
 	var parentVer uint64
 	if p := n.entries[rec.ParentID]; p != nil && rec.ParentID != "" && rec.ParentThread == "" {
-		parent, parentVer = p.values, p.ver
+		parent, parentValues, parentVer = p, p.values, p.ver
 	}
-	values := parent.apply(rec.Values)
+	values := parentValues.apply(rec.Values, parent)
 	e := n.entries[rec.ID]
 	if e == nil {
 		e = &entry{}

@@ -119,15 +119,19 @@ func (cv channelValues) find(ch string) (int, bool) {
 }
 
 // apply returns cv with the deltas applied, in new memory: cv belongs to
-// the parent checkpoint.
-func (cv channelValues) apply(deltas []ChannelDelta) channelValues {
+// the parent checkpoint, whose pending writes are parent (nil when there
+// is none), for deltas that refer to them.
+func (cv channelValues) apply(deltas []ChannelDelta, parent *entry) channelValues {
 	out := make(channelValues, len(cv), len(cv)+len(deltas))
 	copy(out, cv)
 	for _, d := range deltas {
 		i, ok := out.find(d.Channel)
 		data := d.Data
-		if d.Blob != "" {
+		switch {
+		case d.Blob != "":
 			data = d.blob
+		case len(d.Refs) > 0:
+			data = parent.refData(d.Refs)
 		}
 		var v *value
 		switch d.Op {
@@ -157,6 +161,71 @@ func (cv channelValues) apply(deltas []ChannelDelta) channelValues {
 		}
 	}
 	return out
+}
+
+// writeValue returns the value of a write, wherever it is kept.
+func (w *WriteRecord) value() []byte {
+	if w.Blob != "" {
+		return w.blob
+	}
+	return w.Value
+}
+
+// refData returns the values of e's writes refs names, one after another;
+// a write e lacks (only a corrupt log refers to one) adds nothing.
+func (e *entry) refData(refs []WriteRef) []byte {
+	if e == nil {
+		return nil
+	}
+	var parts [][]byte
+	n := 0
+	for _, r := range refs {
+		i, ok := slices.BinarySearchFunc(e.writes, r, func(w WriteRecord, r WriteRef) int {
+			if c := strings.Compare(w.TaskID, r.TaskID); c != 0 {
+				return c
+			}
+			return w.Idx - r.Idx
+		})
+		if ok {
+			v := e.writes[i].value()
+			parts = append(parts, v)
+			n += len(v)
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0][:n:n]
+	}
+	out := make([]byte, 0, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// matchWrites finds writes of e to channel ch whose values, one after
+// another, are exactly data; it reports false when there are none.
+func (e *entry) matchWrites(ch string, data []byte) ([]WriteRef, bool) {
+	var used []bool
+	var refs []WriteRef
+	for pos := 0; pos < len(data); {
+		found := false
+		for i := range e.writes {
+			w := &e.writes[i]
+			if used == nil {
+				used = make([]bool, len(e.writes))
+			}
+			if v := w.value(); !used[i] && w.Channel == ch && len(v) > 0 && bytes.HasPrefix(data[pos:], v) {
+				used[i], found = true, true
+				refs = append(refs, WriteRef{TaskID: w.TaskID, Idx: w.Idx})
+				pos += len(v)
+				break
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	return refs, len(refs) > 0
 }
 
 // BlobKey is the key an out-of-line value is stored under: the hex SHA-256

@@ -18,8 +18,10 @@ import (
 )
 
 // headerAllowance is what the headers of an append take at most on the
-// wire (Nats-Msg-Id and Nats-Expected-Last-Subject-Sequence).
-const headerAllowance = 256
+// wire: Nats-Msg-Id, Nats-Expected-Last-Subject-Sequence and the
+// ThreadHeader, whose value is at most three bytes per byte of the longest
+// thread id.
+const headerAllowance = 512 + 3*saver.MaxThreadIDBytes
 
 const (
 	// maxAttempts bounds how often an append is sent when no answer came
@@ -44,6 +46,10 @@ func (e *TooLargeError) Error() string {
 
 // Unwrap returns saver.ErrTooLarge.
 func (e *TooLargeError) Unwrap() error { return saver.ErrTooLarge }
+
+// MaxAppendBytes implements eventstore.AppendLimiter: the server's max
+// payload less room for the headers of an append.
+func (l *Log) MaxAppendBytes() int { return int(l.nc.MaxPayload() - headerAllowance) }
 
 // MsgID is the Nats-Msg-Id of an append: a hash of the thread, the sequence
 // it expects and the payload. A retried append has the same id and is
@@ -74,11 +80,11 @@ func (l *Log) Append(ctx context.Context, thread string, expect uint64, payload 
 	if err != nil {
 		return 0, err
 	}
-	if limit := l.nc.MaxPayload() - headerAllowance; int64(len(payload)) > limit {
-		return 0, &TooLargeError{Thread: thread, Size: len(payload), Max: limit}
+	if limit := l.MaxAppendBytes(); len(payload) > limit {
+		return 0, &TooLargeError{Thread: thread, Size: len(payload), Max: int64(limit)}
 	}
 	id := MsgID(thread, expect, payload)
-	msg := &nats.Msg{Subject: subj, Data: payload, Header: nats.Header{}}
+	msg := &nats.Msg{Subject: subj, Data: payload, Header: nats.Header{ThreadHeader: []string{escape(thread)}}}
 	for attempt := 1; ; attempt++ {
 		seq, err := l.publish(ctx, msg, expect, id)
 		switch {

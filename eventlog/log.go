@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
 )
 
@@ -35,8 +36,9 @@ type Log struct {
 }
 
 var (
-	_ eventstore.Log       = (*Log)(nil)
-	_ eventstore.Truncater = (*Log)(nil)
+	_ eventstore.Log           = (*Log)(nil)
+	_ eventstore.Truncater     = (*Log)(nil)
+	_ eventstore.AppendLimiter = (*Log)(nil)
 )
 
 // New creates the stream cfg describes, or updates it to match, and returns
@@ -96,13 +98,46 @@ func (l *Log) Subject(thread string) (string, error) {
 	return l.cfg.Prefix + "." + tok, nil
 }
 
-// Thread returns the thread a subject of this log belongs to.
+// Thread returns the thread a subject of this log belongs to. A subject
+// with a hashed token (a long id) does not say: the error matches
+// ErrHashedToken; use ThreadOf with the message's header.
 func (l *Log) Thread(subject string) (string, error) {
 	tok, ok := strings.CutPrefix(subject, l.cfg.Prefix+".")
 	if !ok {
-		return "", fmt.Errorf("subject %q is not under %s", subject, l.cfg.Prefix)
+		return "", fmt.Errorf("subject %q is not under %s: %w", subject, l.cfg.Prefix, saver.ErrInvalid)
 	}
 	return DecodeThread(tok)
+}
+
+// ThreadHeader is the message header that carries the thread id on every
+// append (escaped as a plain token is, without the length bound), so that
+// a thread whose subject token is a hash can still be named.
+const ThreadHeader = "Jetgraph-Thread"
+
+// ThreadOf returns the thread a message of this log belongs to, from its
+// subject and, for a hashed token, its ThreadHeader. A header that does not
+// name the subject's thread is an error matching saver.ErrCorrupt.
+func (l *Log) ThreadOf(subject string, h nats.Header) (string, error) {
+	tok, ok := strings.CutPrefix(subject, l.cfg.Prefix+".")
+	if !ok {
+		return "", fmt.Errorf("subject %q is not under %s: %w", subject, l.cfg.Prefix, saver.ErrInvalid)
+	}
+	v := h.Get(ThreadHeader)
+	if !IsHashedToken(tok) {
+		id, err := DecodeThread(tok)
+		if err == nil && v != "" && v != tok {
+			return "", fmt.Errorf("subject %q: header %s names another thread: %w", subject, ThreadHeader, saver.ErrCorrupt)
+		}
+		return id, err
+	}
+	id, err := unescape(v)
+	if err != nil {
+		return "", fmt.Errorf("subject %q: header %s: %w", subject, ThreadHeader, err)
+	}
+	if again, err := EncodeThread(id); err != nil || again != tok {
+		return "", fmt.Errorf("subject %q: header %s names another thread: %w", subject, ThreadHeader, saver.ErrCorrupt)
+	}
+	return id, nil
 }
 
 // LastSeq implements eventstore.Log: one request for the newest message on
@@ -145,6 +180,13 @@ func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
 		ids := make([]string, 0, len(info.State.Subjects))
 		for subj := range info.State.Subjects {
 			id, err := l.Thread(subj)
+			if errors.Is(err, ErrHashedToken) {
+				id, err = l.hashedThread(ctx, subj)
+				if ctx.Err() != nil {
+					yield("", fmt.Errorf("stream %s subjects: %w", l.cfg.Stream, ctx.Err()))
+					return
+				}
+			}
 			if err != nil {
 				continue // not written by this package: not a thread
 			}
@@ -157,6 +199,18 @@ func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
 			}
 		}
 	}
+}
+
+// hashedThread names the thread of a subject with a hashed token, from the
+// header of its newest message.
+func (l *Log) hashedThread(ctx context.Context, subj string) (string, error) {
+	l.requests.Add(1)
+	m, err := l.stream.GetLastMsgForSubject(ctx, subj)
+	if err != nil {
+		return "", err
+	}
+	l.read.Add(1)
+	return l.ThreadOf(subj, m.Header)
 }
 
 // Truncate implements eventstore.Truncater: it purges the thread's messages

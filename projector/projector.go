@@ -213,7 +213,7 @@ func (p *Projector) handle(ctx context.Context, m jetstream.Msg) {
 }
 
 func (p *Projector) project(ctx context.Context, m jetstream.Msg, seq uint64) error {
-	thread, err := p.log.Thread(m.Subject())
+	thread, err := p.log.ThreadOf(m.Subject(), m.Headers())
 	if err != nil {
 		p.cfg.Logger.Error("jetgraph projector: skipping message on an unknown subject", "subject", m.Subject(), "seq", seq, "err", err)
 		return nil

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -112,17 +113,21 @@ func (s *Snapshots) load(ctx context.Context, tok string) ([]byte, uint64, error
 	return buf, m.Seq, nil
 }
 
+// maxSaveAttempts bounds how often Save tries to store its manifest while
+// other writers replace the thread's snapshot with older ones.
+const maxSaveAttempts = 8
+
 // Save stores data as the thread's snapshot at seq, unless a snapshot at
-// seq or later is already stored, and drops the one it replaces.
+// seq or later is already stored, and drops the one it replaces. A
+// snapshot stored concurrently by another writer is replaced if it is
+// older than seq: whatever the interleaving, the thread's manifest never
+// goes back to a sequence below one a Save has returned for.
 func (s *Snapshots) Save(ctx context.Context, thread string, seq uint64, data []byte) error {
 	tok, err := eventlog.EncodeThread(thread)
 	if err != nil {
 		return err
 	}
-	old, rev, err := s.current(ctx, tok)
-	if errors.Is(err, saver.ErrCorrupt) {
-		err = nil // unreadable: replace it
-	}
+	old, rev, err := s.replaceable(ctx, tok)
 	if err != nil {
 		return fmt.Errorf("save snapshot of thread %q: %w", thread, err)
 	}
@@ -134,6 +139,7 @@ func (s *Snapshots) Save(ctx context.Context, thread string, seq uint64, data []
 	for off := 0; ; off += s.chunk {
 		end := min(off+s.chunk, len(data))
 		if _, err := s.kv.Put(ctx, chunkKey(tok, seq, m.Chunks), data[off:end]); err != nil {
+			_ = s.purgeChunks(ctx, tok, seq)
 			return fmt.Errorf("save snapshot of thread %q at %d: %w", thread, seq, err)
 		}
 		m.Chunks++
@@ -145,22 +151,77 @@ func (s *Snapshots) Save(ctx context.Context, thread string, seq uint64, data []
 	if err != nil {
 		return err
 	}
-	if old == nil {
-		_, err = s.kv.Create(ctx, manifestKey(tok), mb)
-	} else {
-		_, err = s.kv.Update(ctx, manifestKey(tok), mb, rev)
-	}
-	if err != nil {
-		// Another projector stored a snapshot meanwhile: keep its, drop ours.
-		_ = s.purgeChunks(ctx, tok, seq)
-		if errors.Is(err, jetstream.ErrKeyExists) {
+	for attempt := 1; ; attempt++ {
+		if old == nil {
+			_, err = s.kv.Create(ctx, manifestKey(tok), mb)
+		} else {
+			_, err = s.kv.Update(ctx, manifestKey(tok), mb, rev)
+		}
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) || attempt >= maxSaveAttempts {
+			_ = s.purgeChunks(ctx, tok, seq)
+			return fmt.Errorf("save snapshot manifest of thread %q at %d: %w", thread, seq, err)
+		}
+		// Another writer stored a snapshot meanwhile: keep it if it is as
+		// new as ours, else replace it.
+		if old, rev, err = s.replaceable(ctx, tok); err != nil {
+			_ = s.purgeChunks(ctx, tok, seq)
+			return fmt.Errorf("save snapshot of thread %q: %w", thread, err)
+		}
+		if old != nil && old.Seq >= seq {
+			if old.Seq != seq { // the same sequence shares our chunk keys
+				_ = s.purgeChunks(ctx, tok, seq)
+			}
 			return nil
 		}
-		return fmt.Errorf("save snapshot manifest of thread %q at %d: %w", thread, seq, err)
 	}
-	if old != nil {
+	if old != nil && old.Seq != seq {
 		if err := s.purgeChunks(ctx, tok, old.Seq); err != nil {
 			return fmt.Errorf("drop snapshot of thread %q at %d: %w", thread, old.Seq, err)
+		}
+	}
+	return nil
+}
+
+// replaceable is current with an unreadable manifest taken as an empty
+// one at sequence 0, to be replaced.
+func (s *Snapshots) replaceable(ctx context.Context, tok string) (*manifest, uint64, error) {
+	m, rev, err := s.current(ctx, tok)
+	if errors.Is(err, saver.ErrCorrupt) {
+		err = nil
+	}
+	return m, rev, err
+}
+
+// Truncate makes data, the thread's state right after the event at seq
+// (a tombstone or a seed that replaced the thread's state), its snapshot,
+// unless a later one is stored, and removes every chunk the bucket holds
+// for the thread below seq: also those a writer that crashed mid-save left
+// behind. After it returns, no snapshot of the thread older than seq is
+// in the bucket, and none can be stored again (Save refuses it).
+func (s *Snapshots) Truncate(ctx context.Context, thread string, seq uint64, data []byte) error {
+	if err := s.Save(ctx, thread, seq, data); err != nil {
+		return err
+	}
+	tok, err := eventlog.EncodeThread(thread)
+	if err != nil {
+		return err
+	}
+	prefix := "$KV." + s.bucket + ".c." + tok + "."
+	info, err := s.stream.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
+	if err != nil {
+		return fmt.Errorf("truncate snapshots of thread %q: %w", thread, err)
+	}
+	for subj := range info.State.Subjects {
+		at, _, _ := strings.Cut(strings.TrimPrefix(subj, prefix), ".")
+		n, err := strconv.ParseUint(at, 10, 64)
+		if err != nil || n >= seq {
+			continue
+		}
+		if err := s.purgeChunks(ctx, tok, n); err != nil {
+			return fmt.Errorf("truncate snapshots of thread %q below %d: %w", thread, seq, err)
 		}
 	}
 	return nil

@@ -22,7 +22,17 @@ import (
 // are closed when the test ends.
 func Server(t testing.TB) (*natsembed.Server, jetstream.JetStream) {
 	t.Helper()
-	srv, err := natsembed.Start(t.Context(), natsembed.Options{Dir: t.TempDir()})
+	return ServerWith(t, natsembed.Options{})
+}
+
+// ServerWith is Server with options (a stock 1 MB MaxPayload, say). An
+// empty Dir is a test directory.
+func ServerWith(t testing.TB, o natsembed.Options) (*natsembed.Server, jetstream.JetStream) {
+	t.Helper()
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	srv, err := natsembed.Start(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,10 +32,12 @@ func New() *Saver {
 func (s *Saver) Events(thread string) []event.Event { return s.log.events(thread) }
 
 // Log is an in-memory eventstore.Log: one slice of events per thread, with
-// sequences that count up from 1 and never repeat.
+// sequences that count up from 1 and never repeat, and a map of blobs per
+// thread.
 type Log struct {
 	mu      sync.Mutex
 	threads map[string]*threadLog
+	blobs   map[string]map[string][]byte // thread -> key -> data
 }
 
 type threadLog struct {

@@ -15,7 +15,7 @@ import (
 func Connect(ctx context.Context, url string, cfg Config, opts ...nats.Option) (*Saver, error) {
 	nc, err := nats.Connect(url, append([]nats.Option{nats.Name("jetgraph"), nats.MaxReconnects(-1)}, opts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", url, err)
+		return nil, fmt.Errorf("connect to %s: %w", redactURLs(url), err)
 	}
 	s, err := onConn(ctx, nc, cfg)
 	if err != nil {

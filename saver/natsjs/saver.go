@@ -89,6 +89,32 @@ type snapshotLog struct {
 	saver *Saver
 }
 
+var _ eventstore.Truncater = (*snapshotLog)(nil)
+
+// Truncate implements eventstore.Truncater: it drops the thread's events
+// below before (see eventlog.Log.Truncate) and replaces the thread's
+// snapshot with its state right after the event at before (the tombstone
+// or seed that made them unnecessary), so that no snapshot in the bucket
+// holds what the dropped events held. It does so whoever keeps snapshots
+// (Config.SnapshotBy): a deleted thread must not be served from a
+// snapshot until a projector gets there.
+func (l *snapshotLog) Truncate(ctx context.Context, thread string, before uint64) error {
+	if err := l.Log.Truncate(ctx, thread, before); err != nil {
+		return err
+	}
+	t, err := l.Log.Replay(ctx, thread, nil, before, func(err error) {
+		l.saver.cfg.Logger.Error("jetgraph: skipping corrupt event", "thread", thread, "err", err)
+	})
+	if err != nil || t.Seq == 0 {
+		return err // an empty thread: nothing to snapshot
+	}
+	b, err := t.Snapshot()
+	if err != nil {
+		return fmt.Errorf("snapshot of thread %q at %d: %w", thread, t.Seq, err)
+	}
+	return l.snaps.Truncate(ctx, thread, t.Seq, b)
+}
+
 // writerSnapshotLog also has the store write snapshots (ByWriter).
 type writerSnapshotLog struct{ *snapshotLog }
 
@@ -133,24 +159,6 @@ func (s *Saver) Close(ctx context.Context) error {
 	}
 	s.onClose = nil
 	return errors.Join(errs...)
-}
-
-// ReplayTo returns the thread as it was right after the event at seq: the
-// newest snapshot at or before seq, with the events after it up to seq
-// folded in (all of them from the start when no such snapshot exists).
-func (s *Saver) ReplayTo(ctx context.Context, thread string, seq uint64) (*event.Thread, error) {
-	if err := saver.ValidateThread(thread); err != nil {
-		return nil, err
-	}
-	var base *event.Thread
-	if b, at, err := s.snaps.Load(ctx, thread); err == nil && b != nil && at <= seq {
-		if t, err := event.Restore(b); err == nil && t.ID == thread {
-			base = t
-		}
-	}
-	return s.log.Replay(ctx, thread, base, seq, func(err error) {
-		s.cfg.Logger.Error("jetgraph: skipping corrupt event", "thread", thread, "err", err)
-	})
 }
 
 // Events yields the thread's stored events, oldest first, for audit.

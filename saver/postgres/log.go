@@ -14,8 +14,8 @@ import (
 )
 
 // Log is an eventstore.Log in PostgreSQL: jetgraph_events for the events,
-// jetgraph_threads for each thread's newest sequence and jetgraph_snapshots
-// for folded snapshots.
+// jetgraph_threads for each thread's newest sequence, jetgraph_snapshots
+// for folded snapshots and jetgraph_blobs for values kept out of line.
 type Log struct {
 	pool *pgxpool.Pool
 	q    queries
@@ -24,6 +24,7 @@ type Log struct {
 // queries are the log's statements for one schema.
 type queries struct {
 	lastSeq, read, appendFirst, appendNext, threads, truncate, loadSnap, saveSnap string
+	putBlob, getBlob, blobs, deleteBlobs                                          string
 }
 
 var (
@@ -35,6 +36,7 @@ var (
 
 func newLog(pool *pgxpool.Pool, schema string) *Log {
 	ev, th, sn := table(schema, "jetgraph_events"), table(schema, "jetgraph_threads"), table(schema, "jetgraph_snapshots")
+	bl := table(schema, "jetgraph_blobs")
 	return &Log{pool: pool, q: queries{
 		lastSeq: `SELECT last_seq FROM ` + th + ` WHERE thread = $1`,
 		read:    `SELECT seq, payload FROM ` + ev + ` WHERE thread = $1 AND seq > $2 ORDER BY seq`,
@@ -59,6 +61,10 @@ func newLog(pool *pgxpool.Pool, schema string) *Log {
 		saveSnap: `INSERT INTO ` + sn + ` AS s (thread, seq, snapshot) VALUES ($1, $2, $3)
 			ON CONFLICT (thread) DO UPDATE SET seq = excluded.seq, snapshot = excluded.snapshot
 			WHERE excluded.seq > s.seq`,
+		putBlob:     `INSERT INTO ` + bl + ` (thread, key, data) VALUES ($1, $2, $3) ON CONFLICT (thread, key) DO NOTHING`,
+		getBlob:     `SELECT data FROM ` + bl + ` WHERE thread = $1 AND key = $2`,
+		blobs:       `SELECT key FROM ` + bl + ` WHERE thread = $1 ORDER BY key`,
+		deleteBlobs: `DELETE FROM ` + bl + ` WHERE thread = $1 AND key = ANY($2)`,
 	}}
 }
 

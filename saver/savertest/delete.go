@@ -71,9 +71,55 @@ var deleteCases = []testCase{
 			t.Fatalf("restarted thread lists %d tuples, want 1", len(all))
 		}
 	}},
+	{"ForkIntoADeletedThreadDoesNotResurrectIt", func(t *testing.T, s saver.Saver, _ string) {
+		f := as[saver.Forker](t, s, "saver.Forker")
+		src := on(t, s, "src", "").put("", meta(saver.SourceInput, -1), map[string]string{"a": "src"})
+		lateWritesStayDeleted(t, s, func(dst string) (saver.Config, error) { return f.ForkThread(ctx(t), src, dst) })
+	}},
+	{"CopyIntoADeletedThreadDoesNotResurrectIt", func(t *testing.T, s saver.Saver, _ string) {
+		c := as[saver.Copier](t, s, "saver.Copier")
+		src := on(t, s, "src", "").put("", meta(saver.SourceInput, -1), map[string]string{"a": "src"})
+		lateWritesStayDeleted(t, s, func(dst string) (saver.Config, error) {
+			if err := c.CopyThread(ctx(t), "src", dst); err != nil {
+				return saver.Config{}, err
+			}
+			return saver.Config{ThreadID: dst, CheckpointID: src.CheckpointID}, nil
+		})
+	}},
 	{"DeletingTwiceIsFine", func(t *testing.T, s saver.Saver, _ string) {
 		on(t, s, "doomed", "").put("", meta(saver.SourceInput, -1), nil)
 		must(t, s.DeleteThread(ctx(t), "doomed"))
 		must(t, s.DeleteThread(ctx(t), "doomed"))
 	}},
+}
+
+// lateWritesStayDeleted deletes a thread of two checkpoints, seeds the
+// thread id again with seed (a fork or a copy of another thread), and checks
+// that a run that read the deleted thread still cannot build on it: the
+// seed starts a new thread, it does not lift the tombstone.
+func lateWritesStayDeleted(t *testing.T, s saver.Saver, seed func(dst string) (saver.Config, error)) {
+	t.Helper()
+	b := on(t, s, "doomed", "")
+	p := b.put("", meta(saver.SourceInput, -1), map[string]string{"a": "p"})
+	c := b.put(p.CheckpointID, meta(saver.SourceLoop, 0), map[string]string{"a": "c"})
+	must(t, s.DeleteThread(ctx(t), "doomed"))
+	seeded, err := seed("doomed")
+	if err != nil {
+		t.Fatalf("seed a deleted thread id: %v", err)
+	}
+	late := newCheckpoint(c.CheckpointID, map[string]string{"a": "late"}, 2)
+	_, err = s.Put(ctx(t), c, late, meta(saver.SourceLoop, 1), map[string]uint64{"a": 2})
+	wantErr(t, err, saver.ErrDeleted, "put on a checkpoint deleted before the thread id was seeded again")
+	wantErr(t, s.PutWrites(ctx(t), c, []saver.Write{w("a", "late")}, "task"), saver.ErrDeleted,
+		"writes to a checkpoint deleted before the thread id was seeded again")
+	_, err = s.GetTuple(ctx(t), b.cfg(late.ID))
+	wantErr(t, err, saver.ErrNotFound, "the refused late checkpoint")
+	got := b.get("")
+	if got.Config != seeded {
+		t.Fatalf("latest of the seeded thread is %+v, want the seed %+v", got.Config, seeded)
+	}
+	wantValues(t, got, map[string]string{"a": "src"})
+	if n := len(collect(t, s, saver.ListParams{ThreadID: "doomed"})); n != 1 {
+		t.Fatalf("the seeded thread lists %d checkpoints, want 1", n)
+	}
 }

@@ -1,7 +1,11 @@
 package savertest
 
 import (
+	"fmt"
+	"maps"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/jetgraph/jetgraph/saver"
 )
@@ -64,13 +68,48 @@ var getCases = []testCase{
 			t.Fatalf("latest = %+v, want %+v", got.Config, c)
 		}
 	}},
-	{"LatestIsTheLargestIDAcrossBranches", func(t *testing.T, s saver.Saver, ns string) {
+	{"LatestIsTheLastPutAcrossBranches", func(t *testing.T, s saver.Saver, ns string) {
 		b := on(t, s, "thread-1", ns)
 		root := b.put("", meta(saver.SourceInput, -1), nil)
 		b.put(root.CheckpointID, meta(saver.SourceLoop, 0), nil)
 		fork := b.put(root.CheckpointID, meta(saver.SourceFork, 0), nil)
 		if got := b.get(""); got.Config != fork {
 			t.Fatalf("latest = %+v, want the newer branch %+v", got.Config, fork)
+		}
+	}},
+	{"LatestIsTheLastCommittedEvenWhenIDsGoBack", func(t *testing.T, s saver.Saver, ns string) {
+		// A host whose clock went back makes ids (and times) that sort
+		// before its parent's: the latest is still the checkpoint committed
+		// last, and List still yields the newest committed first.
+		b := on(t, s, "thread-1", ns)
+		parent := ""
+		var put []saver.Config
+		for i, ms := range []int64{3_000_000, 2_000_000, 1_000_000, 1_500_000} {
+			cp := newCheckpoint(parent, map[string]string{"a": fmt.Sprint(i)}, uint64(i+1))
+			cp.ID = idAt(ms, uint64(i))
+			cp.TS = time.UnixMilli(ms).UTC()
+			md := meta(saver.SourceLoop, i)
+			if i == 0 {
+				md = meta(saver.SourceInput, -1)
+			}
+			cfg, err := s.Put(ctx(t), b.cfg(parent), cp, md, maps.Clone(cp.ChannelVersions))
+			must(t, err)
+			put = append(put, cfg)
+			parent = cfg.CheckpointID
+			if got := b.get(""); got.Config != cfg {
+				t.Fatalf("after put %d the latest is %s, want the last put %s", i, got.Config.CheckpointID, cfg.CheckpointID)
+			}
+			wantValues(t, b.get(""), map[string]string{"a": fmt.Sprint(i)})
+		}
+		got := collect(t, s, saver.ListParams{ThreadID: "thread-1", Namespace: saver.NS(ns)})
+		want := slices.Clone(put)
+		slices.Reverse(want)
+		var gotCfgs []saver.Config
+		for _, tu := range got {
+			gotCfgs = append(gotCfgs, tu.Config)
+		}
+		if !slices.Equal(gotCfgs, want) {
+			t.Fatalf("list yields %v, want the newest committed first %v", ids(got), configIDs(want))
 		}
 	}},
 	{"UnknownIDIsNotFound", func(t *testing.T, s saver.Saver, ns string) {
@@ -115,4 +154,18 @@ var getCases = []testCase{
 		_, err := s.GetTuple(ctx(t), b.cfg(ca.CheckpointID))
 		wantErr(t, err, saver.ErrNotFound, "another thread's checkpoint")
 	}},
+}
+
+// idAt returns a UUIDv7 string with the given millisecond timestamp and
+// counter: the id a host whose clock reads ms would make.
+func idAt(ms int64, n uint64) string {
+	return fmt.Sprintf("%08x-%04x-7000-8000-%012x", uint64(ms)>>16, uint64(ms)&0xffff, n)
+}
+
+func configIDs(cfgs []saver.Config) []string {
+	var out []string
+	for _, c := range cfgs {
+		out = append(out, c.CheckpointID)
+	}
+	return out
 }

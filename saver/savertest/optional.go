@@ -106,6 +106,50 @@ var optionalCases = []testCase{
 		_, err = f.ForkThread(ctx(t), mid, "forked")
 		wantErr(t, err, saver.ErrConflict, "fork onto an existing thread")
 	}},
+	{"ForkThreadsFirstCheckpointIsANewForkOfTheSource", func(t *testing.T, s saver.Saver, _ string) {
+		// LangGraph's copy_thread and fork make a new checkpoint whose
+		// parent is the one forked: the source's id stays the source's, and
+		// the fork's history leads back to it.
+		f := as[saver.Forker](t, s, "saver.Forker")
+		cfgs := history(t, s, "src", "run-src")
+		for _, src := range []saver.Config{cfgs[1], cfgs[4], {ThreadID: "src"}} {
+			dst := "fork-of-" + src.CheckpointNS + "-" + src.CheckpointID
+			want, err := s.GetTuple(ctx(t), src)
+			must(t, err)
+			got, err := f.ForkThread(ctx(t), src, dst)
+			must(t, err)
+			tu := on(t, s, dst, want.Config.CheckpointNS).get(got.CheckpointID)
+			if tu.Config.CheckpointID == want.Config.CheckpointID {
+				t.Fatalf("the fork of %+v reuses the source's checkpoint id", want.Config)
+			}
+			if tu.Metadata.Source != saver.SourceFork || tu.Metadata.RunID != "" {
+				t.Fatalf("the fork's first checkpoint has source %q run %q, want %q and no run", tu.Metadata.Source, tu.Metadata.RunID, saver.SourceFork)
+			}
+			if tu.ParentConfig == nil || *tu.ParentConfig != want.Config {
+				t.Fatalf("the fork's parent is %+v, want the source checkpoint %+v", tu.ParentConfig, want.Config)
+			}
+			parent, err := s.GetTuple(ctx(t), *tu.ParentConfig)
+			must(t, err)
+			wantTuple(t, parent, want)
+			wantValues(t, tu, values(want))
+		}
+	}},
+	{"DeleteForRunsOfTheSourceKeepsAFork", func(t *testing.T, s saver.Saver, _ string) {
+		f := as[saver.Forker](t, s, "saver.Forker")
+		d := as[saver.RunDeleter](t, s, "saver.RunDeleter")
+		cfgs := history(t, s, "src", "run-src")
+		got, err := f.ForkThread(ctx(t), cfgs[2], "forked")
+		must(t, err)
+		must(t, d.DeleteForRuns(ctx(t), []string{"run-src"}))
+		if n := len(collect(t, s, saver.ListParams{ThreadID: "src"})); n != 0 {
+			t.Fatalf("the source keeps %d checkpoints of the deleted run", n)
+		}
+		tu := on(t, s, "forked", "").get("")
+		if tu.Config != got {
+			t.Fatalf("after rolling back the source's run the fork's latest is %+v, want %+v", tu.Config, got)
+		}
+		wantValues(t, tu, map[string]string{"v": "2", "ns": ""})
+	}},
 	{"PruneKeepsTheLatestPerNamespace", func(t *testing.T, s saver.Saver, _ string) {
 		p := as[saver.Pruner](t, s, "saver.Pruner")
 		cfgs := history(t, s, "long", "")

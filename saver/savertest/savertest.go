@@ -37,8 +37,12 @@ func Run(t *testing.T, newSaver NewSaver) {
 	t.Run("List", func(t *testing.T) { runList(t, newSaver) })
 	t.Run("DeleteThread", func(t *testing.T) { runCases(t, newSaver, deleteCases) })
 	t.Run("Concurrency", func(t *testing.T) { runCases(t, newSaver, concurrencyCases) })
-	t.Run("ThreadIDs", func(t *testing.T) { runThreadIDs(t, newSaver) })
+	t.Run("ThreadIDs", func(t *testing.T) {
+		runThreadIDs(t, newSaver)
+		runThreadIDLimits(t, newSaver)
+	})
 	t.Run("Optional", func(t *testing.T) { runCases(t, newSaver, optionalCases) })
+	t.Run("Lease", func(t *testing.T) { runCases(t, newSaver, leaseCases) })
 }
 
 // testCase is one behaviour; ns is the namespace it runs in.

@@ -14,7 +14,7 @@ import (
 )
 
 // Log is an eventstore.Log in a SQLite database: the jetgraph_events table,
-// with snapshots in jetgraph_snapshots. Its writes are serialized by a mutex,
+// with snapshots in jetgraph_snapshots and blobs in jetgraph_blobs. Its writes are serialized by a mutex,
 // so goroutines of one process never contend for SQLite's write lock; SQLite
 // itself serializes writers across processes.
 type Log struct {

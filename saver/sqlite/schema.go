@@ -8,7 +8,8 @@ import (
 // schema is the saver's storage. Events are never updated, only appended and,
 // after a seed or tombstone, dropped from the front of a thread. The primary
 // key makes a second event at the same sequence impossible. Snapshots hold
-// one row per thread, replaced.
+// one row per thread, replaced. Blobs are values kept out of line, keyed by
+// the hex SHA-256 of their bytes within a thread, never updated.
 const schema = `
 CREATE TABLE IF NOT EXISTS jetgraph_events (
 	thread  TEXT    NOT NULL,
@@ -20,6 +21,12 @@ CREATE TABLE IF NOT EXISTS jetgraph_snapshots (
 	thread   TEXT    NOT NULL PRIMARY KEY,
 	seq      INTEGER NOT NULL,
 	snapshot BLOB    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jetgraph_blobs (
+	thread TEXT NOT NULL,
+	key    TEXT NOT NULL,
+	data   BLOB NOT NULL,
+	PRIMARY KEY (thread, key)
 );
 `
 

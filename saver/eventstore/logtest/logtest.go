@@ -2,7 +2,9 @@
 // implementations: the memory, SQLite, PostgreSQL and JetStream logs all run
 // it, so the log-level promises the event store relies on (conditional
 // appends, ordered reads, truncation that keeps the newest event, snapshot
-// round trips) are written once.
+// and blob round trips) are written once. Cases for an optional interface
+// (Truncater, SnapshotSaver, BlobStore) skip, with the reason, on a log
+// without it.
 //
 //	func TestLogConformance(t *testing.T) {
 //		logtest.Run(t, func(t *testing.T) eventstore.Log { return memory.NewLog() })
@@ -33,6 +35,12 @@ func Run(t *testing.T, newLog NewLog) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			c.run(t, newLog(t))
+		})
+	}
+	for _, c := range blobCases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			runBlobCase(t, newLog(t), c.run)
 		})
 	}
 }
