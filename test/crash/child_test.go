@@ -133,9 +133,11 @@ func runChild(a childArgs, killAfter func() time.Duration) (childRun, error) {
 				continue
 			}
 			res.lines = append(res.lines, ln)
-			if ln.Event == "ready" && killAfter != nil {
+			if ln.Event == "ready" {
 				ready = time.Now()
-				timer = time.After(killAfter())
+				if killAfter != nil {
+					timer = time.After(killAfter())
+				}
 			}
 		case <-timer:
 			timer = nil

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,8 +144,16 @@ type harness struct {
 	store      store
 	gen        int
 	fault      string // passed to the children (see child/fault.go)
-	// span is how long after "ready" a kill may land: 1.5 times the
-	// average time a child that was not killed took.
+	// killGens are the generations of the children killed;
+	// killsAfterStep counts those that had acknowledged a step.
+	killGens       []int
+	killsAfterStep int
+	// startedBusy counts the children started while the last killed
+	// one's lease was still live.
+	startedBusy int
+	// span is how long after "ready" (and after the last killed child's
+	// lease lapsed) a kill may land: 1.2 times the longest child of the
+	// reference run, so that kills land all along a run.
 	span time.Duration
 }
 
@@ -162,11 +171,31 @@ func (h *harness) run(kills int) {
 		killed += k
 	}
 	tl := h.check(ref, runs)
+	h.logKills(runs)
 	fmt.Printf("crash-recovery: saver=%s mode=%s kills=%d completed=%d lost=%d duplicate_commits=%d reexecuted_recorded_tasks=%d\n",
 		h.kind, h.mode, killed, len(runs), tl.lost, tl.duplicate, tl.reexecuted)
 	for _, p := range tl.problems {
 		t.Error(p)
 	}
+}
+
+// logKills logs where the kills landed: after a stored step (sync mode
+// acknowledges them) or after a side effect of the killed child.
+func (h *harness) logKills(runs []workflowRun) {
+	killed := map[int]bool{}
+	for _, g := range h.killGens {
+		killed[g] = true
+	}
+	afterEffect := map[int]bool{}
+	for _, w := range runs {
+		for _, e := range w.effects {
+			if killed[e.gen] {
+				afterEffect[e.gen] = true
+			}
+		}
+	}
+	h.t.Logf("saver=%s mode=%s: of %d kills, %d came after the child acknowledged a step (sync only), %d after it ran a Task's side effect; %d children started while a killed one's lease was live; kill window %v",
+		h.kind, h.mode, len(h.killGens), h.killsAfterStep, len(afterEffect), h.startedBusy, h.span.Round(time.Millisecond))
 }
 
 // check reads the logs of the reference run and of runs and verifies
@@ -198,18 +227,31 @@ func (h *harness) check(ref workflowRun, runs []workflowRun) tally {
 // unless it ends first. It returns what it saw and the number of kills.
 func (h *harness) drive(thread string, kill bool) (workflowRun, int) {
 	t := h.t
-	if h.span == 0 {
-		h.span = 400 * time.Millisecond
-	}
 	w := workflowRun{thread: thread}
 	effects := filepath.Join(h.dir, thread+".effects")
 	var kills int
 	sawInterrupt := false
-	var killAfter func() time.Duration
-	if kill {
-		killAfter = func() time.Duration { return time.Duration(h.rng.Float64() * float64(h.span)) }
-	}
+	// After a kill, the next child starts either at once, and waits in
+	// WaitIfBusy until the killed child's lease lapses, or once it has
+	// lapsed; either way the kill window opens when the thread is free.
+	var leaseFree time.Time
 	for range maxChildren {
+		var wait time.Duration
+		var killAfter func() time.Duration
+		if kill {
+			if time.Now().Before(leaseFree) {
+				if h.rng.IntN(2) == 0 {
+					time.Sleep(time.Until(leaseFree))
+				} else {
+					h.startedBusy++
+				}
+			}
+			f := h.rng.Float64()
+			killAfter = func() time.Duration {
+				wait = max(0, time.Until(leaseFree))
+				return wait + time.Duration(f*float64(h.span))
+			}
+		}
 		h.gen++
 		a := childArgs{bin: h.bin, url: h.store.url, durability: h.mode, thread: thread, effects: effects, gen: h.gen, lease: lease, fault: h.fault}
 		if sawInterrupt {
@@ -228,9 +270,14 @@ func (h *harness) drive(thread string, kill bool) (workflowRun, int) {
 			}
 		}
 		if res.killed {
+			leaseFree = time.Now().Add(lease)
 			kills++
-		} else if res.lifetime > 0 {
-			h.span = (h.span*3 + res.lifetime*3/2) / 4
+			h.killGens = append(h.killGens, h.gen)
+			if slices.ContainsFunc(res.lines, func(ln Line) bool { return ln.Event == "step" }) {
+				h.killsAfterStep++
+			}
+		} else if !kill {
+			h.span = max(h.span, res.lifetime*6/5)
 		}
 		sawInterrupt = sawInterrupt || res.interrupted
 		if res.done != nil {
