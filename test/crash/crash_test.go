@@ -105,7 +105,7 @@ func TestCrashRecovery(t *testing.T) {
 		seed = uint64(time.Now().UnixNano())
 	}
 	t.Logf("crash seed %d (replay with -crash.seed=%d)", seed, seed)
-	fmt.Printf("crash-recovery: seed=%d kills_per_case=%d\n", seed, *killsFlag)
+	fmt.Printf("crash-seed: %d (replay with -crash.seed=%d; -crash.kills=%d per saver and mode)\n", seed, seed, *killsFlag)
 	bin := buildChild(t, t.TempDir())
 	for _, kind := range []string{"natsjs", "sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {

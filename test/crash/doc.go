@@ -9,7 +9,7 @@
 //	go test ./test/crash/ -run Crash -v
 //	go test ./test/crash/ -run Crash -v -crash.seed=1234 -crash.kills=200
 //
-// It prints one line per saver and mode:
+// It prints the seed, then one line per saver and mode:
 //
 //	crash-recovery: saver=sqlite mode=sync kills=20 completed=9 lost=0 duplicate_commits=0 reexecuted_recorded_tasks=0
 package crash
