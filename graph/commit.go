@@ -272,7 +272,7 @@ func (k *committer) store(ctx context.Context, units [][]saver.Op, final bool) e
 		return err
 	}
 	batches := joinUnits(units)
-	if len(batches) == 0 && k.lease > 0 && k.c != nil && !k.free && (k.claimed != final) {
+	if len(batches) == 0 && k.lease > 0 && k.c != nil && !k.free && (!final || k.claimed) {
 		batches = [][]saver.Op{nil} // claim or renew (not final), release (final)
 	}
 	for i, b := range batches {

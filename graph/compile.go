@@ -57,9 +57,22 @@ func WithInterruptAfter(nodes ...string) Option {
 // WithRecursionLimit.
 const DefaultRecursionLimit = 25
 
-// Graph is a compiled graph. It is safe for concurrent use; two calls on the
-// same thread race, and the loser fails with an error wrapping
-// saver.ErrConflict.
+// Graph is a compiled graph. It is safe for concurrent use.
+//
+// Runs on one thread never interleave (LangGraph's "reject" strategy for
+// double texting). On a saver.Committer, a run claims its thread with its
+// first commit (a saver.LeaseOp), which sync and async runs make before any
+// node runs and exit runs make at their end; it renews the claim with every
+// commit, and from a timer while its nodes run long, and releases it with
+// its last. A call on a thread another run holds fails, storing nothing,
+// with an error matching saver.ErrConflict that errors.As gives as a
+// *saver.BusyError; pass WaitIfBusy to wait for the thread instead. A run
+// that crashed holds its thread until its lease lapses (WithRunLease). A
+// run that stored some steps and then lost the thread (its lease lapsed and
+// another run took it, or another writer moved it on) fails with a
+// *ConflictError saying what it stored. Savers that are not
+// saver.Committer get no lease ops: there, two calls on a thread race, and
+// the loser's next commit fails with saver.ErrConflict.
 type Graph[S any] struct {
 	name      string
 	schema    *schema

@@ -8,10 +8,6 @@ import (
 	"github.com/jetgraph/jetgraph/saver"
 )
 
-// leasesStored says the savers store lease ops. TODO: true once the store
-// implements saver.LeaseOp.
-const leasesStored = false
-
 // DefaultRunLease is how long a run's claim on its thread lasts unless the
 // run renews it, for a graph compiled without WithRunLease.
 const DefaultRunLease = 30 * time.Second

@@ -98,7 +98,7 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 			resumed: input == nil, outcome: cl.outcome, cached: cached,
 		}
 		r.k = &committer{s: c.saver, c: c.committer, mode: cl.durability, thread: cfg.ThreadID, ns: cfg.CheckpointNS, runID: r.runID}
-		if c.committer != nil && leasesStored {
+		if c.committer != nil {
 			r.k.lease = c.lease
 			r.k.released = func() { c.leases.released(cfg.ThreadID) }
 		}

@@ -228,49 +228,52 @@ func TestCancelStopsTheRunCleanly(t *testing.T) {
 	}
 }
 
-// Run A reads the thread, then run B moves it on while A's node runs. In
-// sync mode A stored its input before its node ran, so B builds on that
-// input, and A's next commit is refused with ErrConflict.
-func TestConcurrentRunsOnOneThreadConflict(t *testing.T) {
+// Run A holds its thread from its first commit, made before its node
+// runs, to its last (sync and async modes): run B, sent while A's node
+// runs, is refused with a *saver.BusyError and stores nothing, and A ends
+// normally (LangGraph's "reject" double-texting strategy).
+func TestARunHoldsItsThreadUntilItEnds(t *testing.T) {
 	t.Parallel()
-	chain, errA := raceTwoRuns(t, graph.DurabilitySync)
-	if err := <-errA; !errors.Is(err, saver.ErrConflict) {
-		t.Fatalf("run A: err = %v, want saver.ErrConflict", err)
-	}
-	if got := humanTurns(latest(t, chain)); !slices.Equal(got, []string{"A", "B"}) {
-		t.Fatalf("conversation %q, want A's input then B's turn", got)
+	for _, mode := range []graph.Durability{graph.DurabilitySync, graph.DurabilityAsync} {
+		t.Run(string(mode), func(t *testing.T) {
+			t.Parallel()
+			chain, errA, errB := raceTwoRuns(t, mode)
+			var busy *saver.BusyError
+			if !errors.Is(errB, saver.ErrConflict) || !errors.As(errB, &busy) {
+				t.Fatalf("run B: err = %v, want a *saver.BusyError", errB)
+			}
+			if err := <-errA; err != nil {
+				t.Fatalf("run A: %v", err)
+			}
+			if got := humanTurns(latest(t, chain)); !slices.Equal(got, []string{"A"}) {
+				t.Fatalf("conversation %q, want A's turn only", got)
+			}
+			assertOneLine(t, chain, graph.Config{ThreadID: "t"})
+		})
 	}
 }
 
-// In async mode A's first write may still be queued when B moves the
-// thread on. Then nothing of A was stored, and A starts over on top of B:
-// its node runs twice (at least once, as after a crash). If A's first
-// write did land first, A's next commit is refused as in sync mode.
-// Either way no turn is lost or stored twice and history does not branch.
-func TestConcurrentAsyncRunsOnOneThreadStartOverOrConflict(t *testing.T) {
+// An exit run stores, and claims its thread, only at its end: run B runs
+// while A's node runs, and A's commit is then refused (the head moved):
+// A fails with saver.ErrConflict, stores nothing and is not retried.
+func TestAnExitRunFailsWhenTheThreadMovedOn(t *testing.T) {
 	t.Parallel()
-	chain, errA := raceTwoRuns(t, graph.DurabilityAsync)
-	err := <-errA
-	got := humanTurns(latest(t, chain))
-	switch {
-	case err == nil:
-		if !slices.Equal(got, []string{"B", "A"}) {
-
-			t.Fatalf("A started over: conversation %q, want B's turn then A's", got)
-		}
-	case errors.Is(err, saver.ErrConflict):
-		if !slices.Equal(got, []string{"A", "B"}) {
-			t.Fatalf("A conflicted: conversation %q, want A's input then B's turn", got)
-		}
-	default:
-		t.Fatalf("run A: %v, want success or saver.ErrConflict", err)
+	chain, errA, errB := raceTwoRuns(t, graph.DurabilityExit)
+	if errB != nil {
+		t.Fatalf("run B: %v", errB)
+	}
+	if err := <-errA; !errors.Is(err, saver.ErrConflict) {
+		t.Fatalf("run A: err = %v, want saver.ErrConflict", err)
+	}
+	if got := humanTurns(latest(t, chain)); !slices.Equal(got, []string{"B"}) {
+		t.Fatalf("conversation %q, want B's turn only", got)
 	}
 	assertOneLine(t, chain, graph.Config{ThreadID: "t"})
 }
 
-// raceTwoRuns starts run A ("A") on thread t, runs B ("B") to the end
-// while A's node is held, then lets A go and returns A's error channel.
-func raceTwoRuns(t *testing.T, mode graph.Durability) (*graph.Graph[ChatState], <-chan error) {
+// raceTwoRuns starts run A ("A") on thread t, runs B ("B") while A's node
+// is held, then lets A go and returns A's error channel and B's error.
+func raceTwoRuns(t *testing.T, mode graph.Durability) (*graph.Graph[ChatState], <-chan error, error) {
 	t.Helper()
 	inA := make(chan struct{})
 	var once sync.Once
@@ -298,11 +301,9 @@ func raceTwoRuns(t *testing.T, mode graph.Durability) (*graph.Graph[ChatState], 
 		errA <- err
 	}()
 	<-inA
-	if _, err := chain.Invoke(ctx, human("B"), cfg); err != nil {
-		t.Fatalf("run B: %v", err)
-	}
+	_, errB := chain.Invoke(ctx, human("B"), cfg)
 	close(release)
-	return chain, errA
+	return chain, errA, errB
 }
 
 func latest(t *testing.T, chain *graph.Graph[ChatState]) ChatState {

@@ -52,13 +52,13 @@ func openSaver(ctx context.Context, f saverFlags) (saver.Saver, func() error, er
 			}
 			dir, cleanup = tmp, func() error { return os.RemoveAll(tmp) }
 		}
-		s, closeSaver, err := natsjs.OpenEmbedded(ctx, dir, natsjs.Config{})
+		s, err := open.Embedded(ctx, dir, natsjs.Config{})
 		if err != nil {
 			_ = cleanup()
 			return nil, nil, fmt.Errorf("start embedded JetStream in %s: %w", dir, err)
 		}
 		return s, func() error {
-			err := closeSaver(context.WithoutCancel(ctx))
+			err := s.Close(context.WithoutCancel(ctx))
 			if cerr := cleanup(); err == nil {
 				err = cerr
 			}

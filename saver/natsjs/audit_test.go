@@ -9,6 +9,7 @@ import (
 	"github.com/jetgraph/jetgraph/natsembed"
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
+	saveropen "github.com/jetgraph/jetgraph/saver/open"
 )
 
 func TestTailYieldsEachCommitAsItLands(t *testing.T) {
@@ -66,11 +67,12 @@ func TestDeletePurgesAllButTheTombstone(t *testing.T) {
 	}
 }
 
-func TestOpenEmbeddedReusesItsDirectory(t *testing.T) {
+func TestEmbeddedReusesItsDirectory(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	ctx := t.Context()
-	s, closeFn, err := natsjs.OpenEmbedded(ctx, dir, natsjs.Config{})
+	s, err := saveropen.Embedded(ctx, dir, natsjs.Config{})
+	closeFn := s.Close
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +80,8 @@ func TestOpenEmbeddedReusesItsDirectory(t *testing.T) {
 	if err := closeFn(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s, closeFn, err = natsjs.OpenEmbedded(ctx, dir, natsjs.Config{})
+	s, err = saveropen.Embedded(ctx, dir, natsjs.Config{})
+	closeFn = s.Close
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,5 +11,6 @@
 // seed message on the new thread, whatever the length of the history.
 //
 // New takes a JetStream handle the caller built; Connect dials a URL and
-// OpenEmbedded starts an in-process server with its data in a directory.
+// FromConn takes a connection the caller opened. The package imports the
+// NATS client only: saver/open's Embedded starts an in-process server.
 package natsjs

@@ -7,18 +7,20 @@ import (
 
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
+	saveropen "github.com/jetgraph/jetgraph/saver/open"
 )
 
-// OpenEmbedded runs the JetStream saver on an in-process server keeping its
+// The JetStream saver runs on an in-process server keeping its
 // data in a directory; nothing needs to be installed. Every change is one
 // event on the thread's subject, and ReplayTo gives the thread as it was
 // right after any of them.
-func ExampleOpenEmbedded() {
+func Example_embedded() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "jetgraph-example-")
 	defer os.RemoveAll(dir)
 
-	s, closeFn, err := natsjs.OpenEmbedded(ctx, dir, natsjs.Config{})
+	s, err := saveropen.Embedded(ctx, dir, natsjs.Config{})
+	closeFn := s.Close
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -152,10 +152,12 @@ func TestLongestThreadIDsWorkEndToEnd(t *testing.T) {
 				t.Fatalf("List of every thread has %d checkpoints of the long ids, want 8", all)
 			}
 			fork := strings.Repeat("/", saver.MaxThreadIDBytes)
-			if _, err := s.ForkThread(ctx, saver.Config{ThreadID: dots}, fork); err != nil {
+			forked, err := s.ForkThread(ctx, saver.Config{ThreadID: dots}, fork)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if tu, err := s.GetTuple(ctx, saver.Config{ThreadID: fork}); err != nil || tu.Checkpoint.ID != wrote[dots][3].CheckpointID {
+			if tu, err := s.GetTuple(ctx, saver.Config{ThreadID: fork}); err != nil || tu.Config != forked ||
+				tu.ParentConfig == nil || tu.ParentConfig.CheckpointID != wrote[dots][3].CheckpointID {
 				t.Fatalf("fork of a long id: %v", err)
 			}
 			if err := s.DeleteThread(ctx, dots); err != nil {

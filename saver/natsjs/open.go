@@ -6,8 +6,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/jetgraph/jetgraph/natsembed"
 )
 
 // Connect dials the NATS server(s) at url (comma separated) and returns a
@@ -25,28 +23,18 @@ func Connect(ctx context.Context, url string, cfg Config, opts ...nats.Option) (
 	return s, nil
 }
 
-// OpenEmbedded starts an in-process JetStream server with its data in dir
-// (created if needed; existing data is reused) and returns a saver on it.
-// The returned function, like Close, stops the saver and the server.
-func OpenEmbedded(ctx context.Context, dir string, cfg Config) (*Saver, func(context.Context) error, error) {
-	srv, err := natsembed.Start(ctx, natsembed.Options{Dir: dir})
-	if err != nil {
-		return nil, nil, err
-	}
-	nc, err := srv.Connect()
-	if err != nil {
-		_ = srv.Shutdown(ctx)
-		return nil, nil, err
-	}
-	s, err := onConn(ctx, nc, cfg)
-	if err != nil {
-		nc.Close()
-		_ = srv.Shutdown(ctx)
-		return nil, nil, err
-	}
-	// Close runs these last first: the connection, then the server.
-	s.onClose = append([]func(context.Context) error{srv.Shutdown}, s.onClose...)
-	return s, s.Close, nil
+// FromConn returns a saver on the connection nc, which the saver owns:
+// Close closes it. Connect and the embedded server of saver/open build on
+// it.
+func FromConn(ctx context.Context, nc *nats.Conn, cfg Config) (*Saver, error) {
+	return onConn(ctx, nc, cfg)
+}
+
+// AtClose makes Close run fn after it closed the saver's connection: the
+// opener of an embedded server stops the server this way. Functions run
+// in the reverse order they were added.
+func (s *Saver) AtClose(fn func(context.Context) error) {
+	s.onClose = append([]func(context.Context) error{fn}, s.onClose...)
 }
 
 func onConn(ctx context.Context, nc *nats.Conn, cfg Config) (*Saver, error) {

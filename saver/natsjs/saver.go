@@ -147,7 +147,7 @@ func (s *Saver) Projector() *projector.Projector { return s.proj }
 // Snapshots returns the snapshot bucket.
 func (s *Saver) Snapshots() *projector.Snapshots { return s.snaps }
 
-// Close stops the projector and releases what Connect or OpenEmbedded
+// Close stops the projector and releases what Connect or FromConn
 // opened. The JetStream handle given to New stays open.
 func (s *Saver) Close(ctx context.Context) error {
 	errs := []error{s.Flush(ctx)}

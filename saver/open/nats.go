@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/jetgraph/jetgraph/natsembed"
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
 )
@@ -26,11 +27,34 @@ func openEmbeddedNATS(ctx context.Context, dir string) (saver.Saver, io.Closer, 
 	if dir == "" {
 		return nil, nil, saver.Invalid("saver url", "nats+embedded:// needs a directory, as in nats+embedded://./data")
 	}
-	s, closeFn, err := natsjs.OpenEmbedded(ctx, dir, natsjs.Config{})
+	s, err := Embedded(ctx, dir, natsjs.Config{})
 	if err != nil {
 		return nil, nil, err
 	}
-	return s, ctxCloser(closeFn), nil
+	return s, ctxCloser(s.Close), nil
+}
+
+// Embedded starts an in-process JetStream server with its data in dir
+// (created if needed; existing data is reused) and returns the JetStream
+// saver on it. Closing the saver stops the server too.
+func Embedded(ctx context.Context, dir string, cfg natsjs.Config) (*natsjs.Saver, error) {
+	srv, err := natsembed.Start(ctx, natsembed.Options{Dir: dir})
+	if err != nil {
+		return nil, err
+	}
+	nc, err := srv.Connect()
+	if err != nil {
+		_ = srv.Shutdown(ctx)
+		return nil, err
+	}
+	s, err := natsjs.FromConn(ctx, nc, cfg)
+	if err != nil {
+		nc.Close()
+		_ = srv.Shutdown(ctx)
+		return nil, err
+	}
+	s.AtClose(srv.Shutdown)
+	return s, nil
 }
 
 // closeTimeout bounds how long Close waits for the saver's goroutines and

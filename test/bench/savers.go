@@ -16,6 +16,7 @@ import (
 	"github.com/jetgraph/jetgraph/saver/eventstore"
 	"github.com/jetgraph/jetgraph/saver/memory"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
+	saveropen "github.com/jetgraph/jetgraph/saver/open"
 	"github.com/jetgraph/jetgraph/saver/postgres"
 	"github.com/jetgraph/jetgraph/saver/sqlite"
 )
@@ -155,11 +156,11 @@ func openNATSWithProjector(ctx context.Context, dir string) (*backend, error) {
 }
 
 func openNATSWith(ctx context.Context, dir string, cfg natsjs.Config) (*backend, error) {
-	s, closeFn, err := natsjs.OpenEmbedded(ctx, filepath.Join(dir, "nats"), cfg)
+	s, err := saveropen.Embedded(ctx, filepath.Join(dir, "nats"), cfg)
 	if err != nil {
 		return nil, err
 	}
-	return newBackend(natsSaver{s}, closeFn), nil
+	return newBackend(natsSaver{s}, s.Close), nil
 }
 
 func openSQLite(ctx context.Context, dir string) (*backend, error) {
