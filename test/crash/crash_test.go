@@ -171,7 +171,7 @@ func (h *harness) run(kills int) {
 		killed += k
 	}
 	tl := h.check(ref, runs)
-	h.logKills(runs)
+	h.logKills(runs, tl)
 	fmt.Printf("crash-recovery: saver=%s mode=%s kills=%d completed=%d lost=%d duplicate_commits=%d reexecuted_recorded_tasks=%d\n",
 		h.kind, h.mode, killed, len(runs), tl.lost, tl.duplicate, tl.reexecuted)
 	for _, p := range tl.problems {
@@ -181,7 +181,7 @@ func (h *harness) run(kills int) {
 
 // logKills logs where the kills landed: after a stored step (sync mode
 // acknowledges them) or after a side effect of the killed child.
-func (h *harness) logKills(runs []workflowRun) {
+func (h *harness) logKills(runs []workflowRun, tl tally) {
 	killed := map[int]bool{}
 	for _, g := range h.killGens {
 		killed[g] = true
@@ -194,8 +194,8 @@ func (h *harness) logKills(runs []workflowRun) {
 			}
 		}
 	}
-	h.t.Logf("saver=%s mode=%s: of %d kills, %d came after the child acknowledged a step (sync only), %d after it ran a Task's side effect; %d children started while a killed one's lease was live; kill window %v",
-		h.kind, h.mode, len(h.killGens), h.killsAfterStep, len(afterEffect), h.startedBusy, h.span.Round(time.Millisecond))
+	h.t.Logf("saver=%s mode=%s: of %d kills, %d came after the child acknowledged a step (sync only), %d after it ran a Task's side effect; %d children started while a killed one's lease was live; %d lease records in the logs; kill window %v",
+		h.kind, h.mode, len(h.killGens), h.killsAfterStep, len(afterEffect), h.startedBusy, tl.leases, h.span.Round(time.Millisecond))
 }
 
 // check reads the logs of the reference run and of runs and verifies
@@ -218,6 +218,7 @@ func (h *harness) check(ref workflowRun, runs []workflowRun) tally {
 			t.Fatal(err)
 		}
 		verify(&tl, w, ref, h.mode == "sync")
+		tl.leases += w.log.leases
 	}
 	return tl
 }

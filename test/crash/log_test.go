@@ -53,6 +53,8 @@ type threadLog struct {
 	// that carry a node's result (not a Task outcome, an interrupt, a
 	// resume value or an error).
 	nodeWrites map[[2]string]int
+	// leases counts the lease records (claims, renewals, releases).
+	leases int
 }
 
 // readLog reads and decodes every event of the thread.
@@ -72,6 +74,8 @@ func readLog(ctx context.Context, r eventReader, thread string) (*threadLog, err
 			switch rec.Kind {
 			case event.KindCheckpoint:
 				l.checkpoint(ev.Seq, rec.Checkpoint)
+			case event.KindLease:
+				l.leases++
 			case event.KindWrites:
 				if err := l.writes(ev.Seq, rec.Writes.CheckpointID, rec.Writes.Writes); err != nil {
 					return nil, fmt.Errorf("thread %q event %d: %w", thread, ev.Seq, err)

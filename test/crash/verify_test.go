@@ -17,6 +17,7 @@ type tally struct {
 	duplicate  int // step commits (or a task's node writes) stored twice
 	reexecuted int // side effects of a Task whose outcome was already stored
 	problems   []string
+	leases     int // lease records seen, for the log
 }
 
 func (t *tally) problemf(format string, args ...any) {
