@@ -14,11 +14,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jetgraph/jetgraph/test/crash/workflow"
 )
 
 // childSources pins the child's sources into the test binary, so that a
 // change to them invalidates go test's cached result (the test imports
-// graph and open, the child's other dependencies in this module).
+// workflow, graph and open, the child's other dependencies in this
+// module).
 //
 //go:embed child/*.go
 var childSources embed.FS
@@ -38,35 +41,22 @@ func buildChild(t *testing.T, dir string) string {
 	return bin
 }
 
-// State mirrors the child's workflow state as it prints it.
-type State struct {
-	Order  string   `json:"order"`
-	Trail  []string `json:"trail"`
-	Parts  []string `json:"parts"`
-	Total  int      `json:"total"`
-	Answer string   `json:"answer"`
-	Status string   `json:"status"`
-	Charge string   `json:"charge"`
-	Notice string   `json:"notice"`
-	Nonces []string `json:"nonces"`
-}
-
 // Line mirrors one line the child prints.
 type Line struct {
-	Event     string   `json:"event"`
-	Step      int      `json:"step"`
-	Call      string   `json:"call"`
-	Nonces    []string `json:"nonces"`
-	Interrupt string   `json:"interrupt"`
-	State     *State   `json:"state"`
+	Event     string          `json:"event"`
+	Step      int             `json:"step"`
+	Call      string          `json:"call"`
+	Nonces    []string        `json:"nonces"`
+	Interrupt string          `json:"interrupt"`
+	State     *workflow.State `json:"state"`
 }
 
 // childRun is what one child did.
 type childRun struct {
 	killed      bool
 	lines       []Line
-	interrupted bool   // it reported the interrupt
-	done        *State // it reported the end of the workflow
+	interrupted bool            // it reported the interrupt
+	done        *workflow.State // it reported the end of the workflow
 	lifetime    time.Duration
 }
 

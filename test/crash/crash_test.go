@@ -6,12 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"math/rand/v2"
 	"net/url"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/jetgraph/jetgraph/saver/eventstore"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
 	"github.com/jetgraph/jetgraph/saver/open"
+	"github.com/jetgraph/jetgraph/test/crash/workflow"
 )
 
 var (
@@ -71,31 +70,37 @@ var stores = map[string]func(t *testing.T) store{
 	},
 }
 
-// openReader opens the harness's own view of the store's event log, once
-// the children are done.
-func openReader(ctx context.Context, rawURL string) (eventReader, io.Closer, error) {
-	if strings.HasPrefix(rawURL, "nats://") {
-		s, err := natsjs.Connect(ctx, rawURL, natsjs.Config{})
-		if err != nil {
-			return nil, nil, err
-		}
-		return s.EventLog(), closerFunc(func() error { return s.Close(context.Background()) }), nil
-	}
-	s, c, err := open.Saver(ctx, rawURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	l, ok := s.(interface{ Log() eventstore.Log })
-	if !ok {
-		c.Close()
-		return nil, nil, fmt.Errorf("saver %T: no event log", s)
-	}
-	return l.Log(), c, nil
+// reader is the harness's own view of a store, once the children are
+// done: its event log, and the workflow compiled on it to read states.
+type reader struct {
+	events eventReader
+	chain  *graph.Graph[workflow.State]
 }
 
-type closerFunc func() error
-
-func (f closerFunc) Close() error { return f() }
+func openReader(t *testing.T, rawURL string) reader {
+	s, c, err := open.Saver(t.Context(), rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	var r reader
+	switch l := s.(type) {
+	case *natsjs.Saver:
+		r.events = l.EventLog()
+	case interface{ Log() eventstore.Log }:
+		r.events = l.Log()
+	default:
+		t.Fatalf("saver %T: no event log", s)
+	}
+	if r.chain, err = workflow.Build(workflow.Options{}).Compile(graph.WithCheckpointer(s)); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 // TestCrashRecovery runs the workflow on every saver in every durability
 // mode, killing its workers at random, and checks the logs it leaves.
@@ -198,25 +203,27 @@ func (h *harness) logKills(runs []workflowRun, tl tally) {
 		h.kind, h.mode, len(h.killGens), h.killsAfterStep, len(afterEffect), h.startedBusy, tl.leases, h.span.Round(time.Millisecond))
 }
 
-// check reads the logs of the reference run and of runs and verifies
-// each run against the reference.
+// check reads the logs and states of the reference run and of runs and
+// verifies each run against the reference.
 func (h *harness) check(ref workflowRun, runs []workflowRun) tally {
 	t := h.t
-	ctx := t.Context()
-	r, c, err := openReader(ctx, h.store.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if ref.log, err = readLog(ctx, r, ref.thread); err != nil {
-		t.Fatal(err)
-	}
+	r := openReader(t, h.store.url)
 	var tl tally
-	verify(&tl, ref, ref, h.mode == "sync")
-	for _, w := range runs {
-		if w.log, err = readLog(ctx, r, w.thread); err != nil {
+	load := func(w *workflowRun) {
+		var err error
+		if w.log, err = readLog(t.Context(), r.events, w.thread); err != nil {
 			t.Fatal(err)
 		}
+		snap, err := r.chain.GetState(t.Context(), graph.Config{ThreadID: w.thread})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.stored = snap.Values
+	}
+	load(&ref)
+	verify(&tl, ref, ref, h.mode == "sync")
+	for _, w := range runs {
+		load(&w)
 		verify(&tl, w, ref, h.mode == "sync")
 		tl.leases += w.log.leases
 	}

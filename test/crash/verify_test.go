@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/test/crash/workflow"
 )
 
 // tally counts what the checks found over a saver and mode's workflows.
@@ -53,8 +55,9 @@ type workflowRun struct {
 	thread  string
 	log     *threadLog
 	effects []effect
-	final   State
-	acked   []Line // "step" lines of every child
+	final   workflow.State // as the last child reported it
+	stored  workflow.State // as the harness reads it from the store
+	acked   []Line         // "step" lines of every child
 }
 
 // verify checks one workflow against the reference run and adds what it
@@ -127,7 +130,7 @@ func verify(t *tally, w workflowRun, ref workflowRun, sync bool) {
 	verifyState(t, w, ref)
 	if sync {
 		final := map[string]bool{}
-		for _, n := range w.final.Nonces {
+		for _, n := range w.stored.Nonces {
 			final[n] = true
 		}
 		for _, ack := range w.acked {
@@ -181,7 +184,7 @@ func verifyTasks(t *tally, w workflowRun, onLine map[string]bool) {
 			t.problemf("thread %s: task call %s recorded %d outcomes %v", w.thread, call, len(markers), markers)
 		}
 	}
-	for name, want := range map[string]string{"charge": w.final.Charge, "notify": w.final.Notice} {
+	for name, want := range map[string]string{"charge": w.stored.Charge, "notify": w.stored.Notice} {
 		got := slices.Compact(slices.Sorted(slices.Values(finalMarkers[name])))
 		if len(got) != 1 || got[0] != want {
 			t.problemf("thread %s: the final state's %s marker is %q, the final line recorded %v", w.thread, name, want, got)
@@ -189,16 +192,20 @@ func verifyTasks(t *tally, w workflowRun, onLine map[string]bool) {
 	}
 }
 
-// verifyState compares the final state with the reference run's: equal
-// but for the random nonces and markers, and as many nonces (one per node
-// run on the final line).
+// verifyState checks that the state the last child reported is the one
+// stored, and compares it with the reference run's: equal but for the
+// random nonces and markers, with as many nonces (one per node run on the
+// final line).
 func verifyState(t *tally, w workflowRun, ref workflowRun) {
-	norm := func(s State) State {
+	if !reflect.DeepEqual(w.final, w.stored) {
+		t.problemf("thread %s: the last child reported %+v, the store holds %+v", w.thread, w.final, w.stored)
+	}
+	norm := func(s workflow.State) workflow.State {
 		s.Charge, s.Notice = "", ""
 		s.Nonces = []string{strconv.Itoa(len(s.Nonces))}
 		return s
 	}
-	got, want := norm(w.final), norm(ref.final)
+	got, want := norm(w.stored), norm(ref.stored)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.problemf("thread %s: final state %+v, reference %+v", w.thread, got, want)
 	}

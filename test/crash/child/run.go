@@ -12,6 +12,7 @@ import (
 
 	"github.com/jetgraph/jetgraph/graph"
 	"github.com/jetgraph/jetgraph/saver/open"
+	"github.com/jetgraph/jetgraph/test/crash/workflow"
 )
 
 // Line is one line the child prints: what happened, as JSON.
@@ -28,7 +29,7 @@ type Line struct {
 	// Interrupt is the pending interrupt's value ("interrupted").
 	Interrupt string `json:"interrupt,omitempty"`
 	// State is the final state ("done").
-	State *State `json:"state,omitempty"`
+	State *workflow.State `json:"state,omitempty"`
 }
 
 type config struct {
@@ -91,9 +92,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, closer.Close()) }()
-	w := &workflow{effects: c.effects, gen: c.gen, maxDelay: c.maxDelay, fault: c.fault}
+	g := workflow.Build(workflow.Options{Effects: c.effects, Gen: c.gen, MaxDelay: c.maxDelay, EffectOutsideTask: c.fault == faultEffectOutsideTask})
 	opts := append([]graph.Option{graph.WithCheckpointer(s), graph.WithDurability(c.durability)}, leaseOptions(c.lease)...)
-	chain, err := w.build().Compile(opts...)
+	chain, err := g.Compile(opts...)
 	if err != nil {
 		return err
 	}
@@ -106,19 +107,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	var oc graph.Outcome
 	callOpts := append([]graph.CallOption{graph.WithOutcome(&oc)}, busyOptions()...)
 
-	var input *State
+	var input *workflow.State
 	call := "resume"
 	switch {
 	case snap.Config.CheckpointID == "":
 		call = "invoke"
-		input = &State{Order: c.order, Nonces: []string{"input:" + randHex(6)}}
+		input = &workflow.State{Order: c.order, Nonces: []string{"input:" + workflow.RandHex(6)}}
 	case len(snap.Interrupts) > 0 && c.answer != "":
 		call = "resume_with"
 	}
 	if err := enc.Encode(Line{Event: "ready", Call: call}); err != nil {
 		return err
 	}
-	var out State
+	var out workflow.State
 	switch {
 	case call == "resume_with":
 		out, err = chain.ResumeWith(ctx, cfg, c.answer, callOpts...)
@@ -135,7 +136,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 				return err
 			}
 			if c.fault == faultUnstoredAck {
-				bogus := append(slices.Clone(part.Values.Nonces), "unstored:"+randHex(6))
+				bogus := append(slices.Clone(part.Values.Nonces), "unstored:"+workflow.RandHex(6))
 				if err := enc.Encode(Line{Event: "step", Step: part.Step + 1, Nonces: bogus}); err != nil {
 					return err
 				}

@@ -1,4 +1,7 @@
-package main
+// Package workflow is the order workflow the crash harness runs: the child
+// runs it, and the harness compiles it to read the final state of each
+// thread back from the store.
+package workflow
 
 import (
 	"context"
@@ -38,13 +41,24 @@ const (
 	TaskNotify = "notify"
 )
 
-// workflow holds what the nodes need from outside the graph.
-type workflow struct {
-	effects  string        // the side-effect file
-	gen      int           // this child's generation, written with each side effect
-	maxDelay time.Duration // each node sleeps up to this long
-	fault    string        // see fault.go
+// Options is what the nodes need from outside the graph. The zero value
+// builds a graph to read states with: its nodes must not run.
+type Options struct {
+	// Effects is the file the Task side effects are appended to.
+	Effects string
+	// Gen is the child's generation, written with each side effect.
+	Gen int
+	// MaxDelay is the longest random delay of a node. Defaults to none.
+	MaxDelay time.Duration
+	// EffectOutsideTask is a fault: the side effect runs before
+	// graph.Task instead of inside it, so a node that runs again repeats it.
+	EffectOutsideTask bool
 }
+
+type workflow struct{ Options }
+
+// Build returns the workflow's graph.
+func Build(o Options) *graph.StateGraph[State] { return (&workflow{o}).build() }
 
 // build returns the workflow's graph: receive, a fan-out to three checks,
 // tally once all three are done, approve (a Task, then an Interrupt), ship
@@ -100,7 +114,7 @@ func (w *workflow) build() *graph.StateGraph[State] {
 // steps, and the node's name and a nonce added to its update.
 func (w *workflow) node(name string, fn graph.NodeFunc[State]) graph.NodeFunc[State] {
 	return func(ctx context.Context, s State) (State, error) {
-		if err := sleep(ctx, randDuration(w.maxDelay)); err != nil {
+		if err := sleep(ctx, randDuration(w.MaxDelay)); err != nil {
 			return State{}, err
 		}
 		out, err := fn(ctx, s)
@@ -108,7 +122,7 @@ func (w *workflow) node(name string, fn graph.NodeFunc[State]) graph.NodeFunc[St
 			return out, err
 		}
 		out.Trail = append(out.Trail, name)
-		out.Nonces = append(out.Nonces, name+":"+randHex(6))
+		out.Nonces = append(out.Nonces, name+":"+RandHex(6))
 		return out, nil
 	}
 }
@@ -120,12 +134,12 @@ func (w *workflow) node(name string, fn graph.NodeFunc[State]) graph.NodeFunc[St
 func (w *workflow) task(ctx context.Context, name string, s State) (string, error) {
 	key := Key(s.Nonces)
 	effect := func(ctx context.Context) (string, error) {
-		marker := randHex(8)
-		f, err := os.OpenFile(w.effects, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		marker := RandHex(8)
+		f, err := os.OpenFile(w.Effects, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
 			return "", err
 		}
-		_, err = fmt.Fprintf(f, "%s %s %s %d\n", name, key, marker, w.gen)
+		_, err = fmt.Fprintf(f, "%s %s %s %d\n", name, key, marker, w.Gen)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -134,7 +148,7 @@ func (w *workflow) task(ctx context.Context, name string, s State) (string, erro
 		}
 		return marker, nil
 	}
-	if w.fault == faultEffectOutsideTask {
+	if w.EffectOutsideTask {
 		marker, err := effect(ctx)
 		if err != nil {
 			return "", err
@@ -169,7 +183,8 @@ func randDuration(limit time.Duration) time.Duration {
 	return time.Duration(n.Int64())
 }
 
-func randHex(n int) string {
+// RandHex returns n random bytes in hex.
+func RandHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
