@@ -78,7 +78,21 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 		rec.Values = append(rec.Values, d)
 	}
 	out := saver.Config{ThreadID: t.ID, CheckpointNS: cfg.CheckpointNS, CheckpointID: cp.ID}
+	if e := t.entry(rec.NS, rec.ID); e != nil && !e.removed && sameCheckpoint(&e.rec, &rec) {
+		// Stored already: a put sent again after its first attempt landed
+		// without an answer. Storing it again would only repeat it.
+		return nil, out, nil
+	}
 	return []Record{{Kind: KindCheckpoint, V: SchemaVersion, Checkpoint: &rec}}, out, nil
+}
+
+// sameCheckpoint reports whether a and b are stored as the same bytes.
+func sameCheckpoint(a, b *CheckpointRecord) bool {
+	ea, eb := getEncoder(), &encoder{}
+	defer putEncoder(ea)
+	ea.checkpoint(a)
+	eb.checkpoint(b)
+	return ea.err == nil && eb.err == nil && bytes.Equal(ea.b, eb.b)
 }
 
 // minRefBytes is the smallest value worth referring to a write for: a
@@ -137,10 +151,16 @@ func (t *Thread) PlanWrites(cfg saver.Config, writes []saver.Write, taskID strin
 		return nil, &saver.NotFoundError{ThreadID: t.ID, CheckpointNS: cfg.CheckpointNS, CheckpointID: cfg.CheckpointID}
 	}
 	rec := WritesRecord{NS: cfg.CheckpointNS, CheckpointID: cfg.CheckpointID}
+	e := t.entry(cfg.CheckpointNS, cfg.CheckpointID)
+	stored := true // every write is there already, with its value
 	for i, w := range writes {
 		wr := WriteRecord{TaskID: taskID, Idx: saver.WriteIndex(w.Channel, i), Channel: w.Channel, Value: owned(w.Value)}
 		t.outOfLine(&wr.Value, &wr.Blob, &wr.blob)
 		rec.Writes = append(rec.Writes, wr)
+		stored = stored && e.hasWrite(wr)
+	}
+	if stored && len(writes) > 0 {
+		return nil, nil // a retry of writes that landed
 	}
 	return []Record{{Kind: KindWrites, V: SchemaVersion, Writes: &rec}}, nil
 }
@@ -336,6 +356,7 @@ func (t *Thread) PlanCommit(ops []saver.Op) ([]Record, []saver.Config, error) {
 	var recs []Record
 	var outs []saver.Config
 	now := time.Now()
+	changes := 0 // records of ops other than leases
 	for i, op := range ops {
 		var r []Record
 		var err error
@@ -349,14 +370,18 @@ func (t *Thread) PlanCommit(ops []saver.Op) ([]Record, []saver.Config, error) {
 			if op.Put.Config.ThreadID != t.ID {
 				return nil, nil, saver.Invalid(fmt.Sprintf("op %d thread id", i), "differs from the first op's")
 			}
+			var stale error
 			if op.Put.IfLatest {
-				if err := t.checkLatest(op.Put.Config); err != nil {
-					return nil, nil, fmt.Errorf("op %d: %w", i, err)
-				}
+				stale = t.checkLatest(op.Put.Config)
 			}
 			var out saver.Config
 			r, out, err = t.PlanPut(op.Put.Config, op.Put.Checkpoint, op.Put.Metadata, op.Put.NewVersions)
 			outs = append(outs, out)
+			// A put stored already (a retry) met its condition when it
+			// landed; any other must meet it now.
+			if stale != nil && (err != nil || len(r) > 0) {
+				return nil, nil, fmt.Errorf("op %d: %w", i, stale)
+			}
 		case op.Writes != nil && op.Put == nil && op.Lease == nil:
 			if op.Writes.Config.ThreadID != t.ID {
 				return nil, nil, saver.Invalid(fmt.Sprintf("op %d thread id", i), "differs from the first op's")
@@ -368,11 +393,19 @@ func (t *Thread) PlanCommit(ops []saver.Op) ([]Record, []saver.Config, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("op %d: %w", i, err)
 		}
+		if op.Lease == nil {
+			changes += len(r)
+		}
 		for i := range r {
 			t.applyRecord(t.Seq, &r[i])
 		}
 		t.provisional = true
 		recs = append(recs, r...)
+	}
+	if changes == 0 && slices.ContainsFunc(ops, func(op saver.Op) bool { return op.Lease == nil }) {
+		// Every put and write is stored already: the commit landed
+		// before, and sending it again would only repeat it.
+		return nil, outs, nil
 	}
 	return recs, outs, nil
 }

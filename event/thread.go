@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -345,13 +346,28 @@ func isLine(source string) bool {
 	return source == string(saver.SourceInput) || source == string(saver.SourceLoop)
 }
 
+// hasWrite reports whether e holds w, with the same value.
+func (e *entry) hasWrite(w WriteRecord) bool {
+	if e == nil {
+		return false
+	}
+	i, found := slices.BinarySearchFunc(e.writes, w, compareWrites)
+	if !found {
+		return false
+	}
+	h := &e.writes[i]
+	return h.Channel == w.Channel && h.Blob == w.Blob && bytes.Equal(h.Value, w.Value)
+}
+
+func compareWrites(a, b WriteRecord) int {
+	if c := strings.Compare(a.TaskID, b.TaskID); c != 0 {
+		return c
+	}
+	return a.Idx - b.Idx
+}
+
 func (e *entry) addWrite(w WriteRecord) {
-	i, found := slices.BinarySearchFunc(e.writes, w, func(a, b WriteRecord) int {
-		if c := strings.Compare(a.TaskID, b.TaskID); c != 0 {
-			return c
-		}
-		return a.Idx - b.Idx
-	})
+	i, found := slices.BinarySearchFunc(e.writes, w, compareWrites)
 	switch {
 	case !found:
 		e.writes = slices.Insert(e.writes, i, w)

@@ -1,20 +1,27 @@
-// Command jetgraph runs jetgraph's demo, the persistence guide's story end
-// to end, on an embedded JetStream server by default, and audits threads:
-// it replays a thread's event log and prints every event. It also runs the
-// snapshot projector as a service of its own.
+// Command jetgraph runs jetgraph's demo and an interactive chat on a saver,
+// and inspects and edits the threads a saver holds: their history as a
+// tree, the state at any checkpoint, diffs, replays, forks, updates, the
+// live event stream. It also serves an embedded JetStream server and runs
+// the snapshot projector as a service of its own.
 //
-//	go run ./cmd/jetgraph demo
-//	go run ./cmd/jetgraph demo --data ./jetgraph-data   # keep the data
-//	go run ./cmd/jetgraph audit --data ./jetgraph-data --thread THREAD
-//	go run ./cmd/jetgraph projector --nats nats://HOST:4222
-//	go run ./cmd/jetgraph projector --data ./jetgraph-data --rebuild
-//	go run ./cmd/jetgraph demo --saver memory
-//	go run ./cmd/jetgraph demo --saver sqlite://demo.db
+//	jetgraph serve --data ./jetgraph-data             # nats://127.0.0.1:4222
+//	export JETGRAPH_SAVER=nats://127.0.0.1:4222
+//	jetgraph chat --thread t1
+//	jetgraph history t1 --tree
+//	jetgraph state t1 --seq 3 --json
+//	jetgraph tail t1
+//
+// Every command has --help. The saver is --saver URL, or JETGRAPH_SAVER, or
+// an embedded JetStream server on --data DIR (JETGRAPH_DATA).
+//
+// Exit codes: 0 success; 1 an error (unknown thread or checkpoint, an
+// unreachable server, a failed run); 2 a usage error (unknown command or
+// flag, missing or malformed argument or JSON, an unsupported saver URL).
+// Errors are printed on stderr in one line, prefixed "jetgraph: ".
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,10 +29,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout)
+	code := Main(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "jetgraph:", err)
-		os.Exit(1)
-	}
+	os.Exit(code)
 }

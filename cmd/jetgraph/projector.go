@@ -3,37 +3,54 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
 
 	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/natsembed"
 	"github.com/jetgraph/jetgraph/projector"
 )
 
+func (a *app) projectorCmd() *cobra.Command {
+	var url string
+	var rebuild, once bool
+	cmd := &cobra.Command{
+		Use:   "projector",
+		Short: "Fold the event stream into the snapshot bucket, as a service of its own",
+		Long: `projector runs the snapshot projector as a service of its own: a durable
+consumer that folds every thread of the event stream into the snapshot bucket,
+for writers that leave snapshots to it, until interrupted. --once exits when it
+has caught up; --rebuild recreates the bucket from the stream and exits.
+It runs on --nats URL, on a nats:// --saver, or on the embedded server of --data.`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if url == "" && strings.HasPrefix(a.saver, "nats://") {
+				url = a.saver
+			}
+			if (url == "") == (a.data == "") {
+				return usagef("projector: pass exactly one of --nats URL (or a nats:// --saver) and --data DIR")
+			}
+			return runProjector(cmd.Context(), a.stdout, url, a.data, rebuild, once)
+		},
+	}
+	cmd.Flags().StringVar(&url, "nats", "", "NATS server URL(s), comma separated")
+	cmd.Flags().BoolVar(&rebuild, "rebuild", false, "delete the snapshot bucket, fold the whole stream again, and exit")
+	cmd.Flags().BoolVar(&once, "once", false, "exit once every event the stream holds has been projected")
+	return cmd
+}
+
 // runProjector runs the snapshot projector as a service of its own: a
 // durable consumer that folds every thread of the event stream into the
 // snapshot bucket, for writers that leave snapshots to it
 // (natsjs.ByOther), or rebuilds the bucket from the stream.
-func runProjector(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("projector", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	url := fs.String("nats", "", "NATS server URL(s), comma separated")
-	data := fs.String("data", "", "data directory of an embedded JetStream server to start instead")
-	rebuild := fs.Bool("rebuild", false, "delete the snapshot bucket, fold the whole stream again, and exit")
-	once := fs.Bool("once", false, "exit once every event the stream holds has been projected")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if (*url == "") == (*data == "") {
-		return errors.New("projector: pass exactly one of --nats URL and --data DIR")
-	}
-	nc, stop, err := connectNATS(ctx, *url, *data)
+func runProjector(ctx context.Context, stdout io.Writer, url, data string, rebuild, once bool) error {
+	nc, stop, err := connectNATS(ctx, url, data)
 	if err != nil {
 		return err
 	}
@@ -55,7 +72,7 @@ func runProjector(ctx context.Context, args []string, stdout io.Writer) error {
 		defer cancel()
 		return p.Stop(sctx)
 	}
-	if *rebuild {
+	if rebuild {
 		if err := p.Rebuild(ctx); err != nil {
 			return errors.Join(err, stopProjector())
 		}
@@ -66,7 +83,7 @@ func runProjector(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "projecting stream %s into the snapshot bucket\n", l.Config().Stream)
-	if *once {
+	if once {
 		if err := p.CatchUp(ctx); err != nil {
 			return errors.Join(err, stopProjector())
 		}
@@ -82,7 +99,7 @@ func runProjector(ctx context.Context, args []string, stdout io.Writer) error {
 // in process. stop closes what it opened.
 func connectNATS(ctx context.Context, url, data string) (*nats.Conn, func(), error) {
 	if url != "" {
-		nc, err := nats.Connect(url, nats.Name("jetgraph projector"), nats.MaxReconnects(-1))
+		nc, err := nats.Connect(url, nats.Name("jetgraph projector"), nats.MaxReconnects(-1), nats.Timeout(connectTimeout))
 		if err != nil {
 			return nil, nil, fmt.Errorf("connect to %s: %w", url, err)
 		}

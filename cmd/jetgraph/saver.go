@@ -2,27 +2,31 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"time"
 
+	"github.com/nats-io/nats.go"
+
+	"github.com/jetgraph/jetgraph/cmd/jetgraph/internal/demo"
+	"github.com/jetgraph/jetgraph/graph"
 	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
 	"github.com/jetgraph/jetgraph/saver/memory"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
 	"github.com/jetgraph/jetgraph/saver/open"
 )
 
+// connectTimeout bounds how long dialing a NATS server may take, so that
+// an unreachable URL fails within seconds.
+const connectTimeout = 3 * time.Second
+
 // saverFlags choose where checkpoints go.
 type saverFlags struct {
 	saver string
 	data  string
-}
-
-func (f *saverFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.saver, "saver", "jetstream",
-		`where checkpoints go: "jetstream" (an embedded NATS JetStream server), "memory", or a saver URL (sqlite://demo.db, postgres://..., nats://HOST:PORT)`)
-	fs.StringVar(&f.data, "data", "",
-		`data directory of the embedded JetStream server; kept and reused across runs (default: a temporary directory, removed at exit)`)
 }
 
 // describe names the saver for a person.
@@ -37,13 +41,44 @@ func (f saverFlags) describe() string {
 	}
 }
 
+// session is an open saver with the chat graph compiled over it.
+type session struct {
+	s     saver.Saver
+	close func() error
+	chain *graph.Graph[demo.State]
+}
+
+// open opens the saver the flags name for a command that reads what is
+// stored: the embedded default needs --data.
+func (a *app) open(ctx context.Context) (*session, error) {
+	if a.saver == "jetstream" && a.data == "" {
+		return nil, usagef("name the threads' saver: --saver URL ($JETGRAPH_SAVER) or --data DIR of the embedded JetStream server ($JETGRAPH_DATA)")
+	}
+	return a.openAny(ctx)
+}
+
+// openAny opens the saver the flags name; the embedded default without
+// --data stores in a temporary directory removed on close.
+func (a *app) openAny(ctx context.Context) (*session, error) {
+	s, closeSaver, err := openSaver(ctx, a.saverFlags)
+	if err != nil {
+		return nil, err
+	}
+	chain, err := chatGraph(s, a.model())
+	if err != nil {
+		_ = closeSaver()
+		return nil, err
+	}
+	return &session{s: s, close: closeSaver, chain: chain}, nil
+}
+
 // openSaver returns the saver the flags name and a function that releases
 // it (and removes a temporary data directory).
 func openSaver(ctx context.Context, f saverFlags) (saver.Saver, func() error, error) {
-	switch f.saver {
-	case "memory":
+	switch {
+	case f.saver == "memory":
 		return memory.New(), func() error { return nil }, nil
-	case "jetstream":
+	case f.saver == "jetstream":
 		dir, cleanup := f.data, func() error { return nil }
 		if dir == "" {
 			tmp, err := os.MkdirTemp("", "jetgraph-demo-")
@@ -64,10 +99,41 @@ func openSaver(ctx context.Context, f saverFlags) (saver.Saver, func() error, er
 			}
 			return err
 		}, nil
+	case strings.HasPrefix(strings.ToLower(f.saver), "nats://"):
+		// Dialed here rather than by open.Saver, for a short connect
+		// timeout and no retry of the first connect.
+		cctx, cancel := context.WithTimeout(ctx, 4*connectTimeout)
+		defer cancel()
+		s, err := natsjs.Connect(cctx, f.saver, natsjs.Config{}, nats.Timeout(connectTimeout))
+		if err != nil {
+			return nil, nil, fmt.Errorf("open saver %q: %w", f.saver, err)
+		}
+		return s, func() error { return s.Close(context.WithoutCancel(ctx)) }, nil
 	}
 	s, c, err := open.Saver(ctx, f.saver)
 	if err != nil {
 		return nil, nil, err
 	}
 	return s, c.Close, nil
+}
+
+// logOf returns the saver's event log, or an error naming the command that
+// needs one.
+func logOf(s saver.Saver, what string) (eventstore.Log, error) {
+	if l, ok := s.(interface{ Log() eventstore.Log }); ok {
+		return l.Log(), nil
+	}
+	return nil, fmt.Errorf("%s needs a saver with an event log; %T keeps none", what, s)
+}
+
+// requireThread fails unless the thread holds a checkpoint.
+func (se *session) requireThread(ctx context.Context, thread string) error {
+	if err := saver.ValidateThread(thread); err != nil {
+		return usageError{err}
+	}
+	_, err := se.s.GetTuple(ctx, saver.Config{ThreadID: thread})
+	if errors.Is(err, saver.ErrNotFound) {
+		return fmt.Errorf("thread %q: no such thread", thread)
+	}
+	return err
 }

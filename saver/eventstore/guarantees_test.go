@@ -239,3 +239,57 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// lostAckLog stores an append and then reports an error, once, as a
+// server does whose answer is lost on the way back.
+type lostAckLog struct {
+	*memory.Log
+	mu   sync.Mutex
+	lose bool
+}
+
+func (l *lostAckLog) Append(ctx context.Context, thread string, expect uint64, payload []byte) (uint64, error) {
+	seq, err := l.Log.Append(ctx, thread, expect, payload)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err == nil && l.lose {
+		l.lose = false
+		return 0, context.DeadlineExceeded
+	}
+	return seq, err
+}
+
+func TestARetriedWriteWhoseFirstAttemptLandedIsStoredOnce(t *testing.T) {
+	t.Parallel()
+	l := &lostAckLog{Log: memory.NewLog()}
+	s := eventstore.New(l, eventstore.Options{})
+	cfg, err := put(t, s, saver.Config{ThreadID: "t"}, saver.SourceInput, "a")
+	must(t, err)
+	cp := saver.Checkpoint{ID: saver.NewCheckpointID(cfg.CheckpointID), TS: time.Now(),
+		ChannelValues: map[string][]byte{"v": []byte("b")}, ChannelVersions: map[string]uint64{"v": 2}}
+	writes := []saver.Write{{Channel: "v", Value: []byte("b")}}
+	ops := []saver.Op{
+		{Writes: &saver.WritesOp{Config: cfg, TaskID: "task", Writes: writes}},
+		{Put: &saver.PutOp{Config: cfg, Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceLoop}, NewVersions: map[string]uint64{"v": 2}, IfLatest: true}},
+	}
+	for name, write := range map[string]func() error{
+		"put": func() error {
+			_, err := s.Put(t.Context(), cfg, cp, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{"v": 2})
+			return err
+		},
+		"commit": func() error { _, err := s.Commit(t.Context(), ops); return err },
+	} {
+		before, _ := l.LastSeq(t.Context(), "t")
+		l.mu.Lock()
+		l.lose = true
+		l.mu.Unlock()
+		if err := write(); err == nil {
+			t.Fatalf("%s: the lost answer was not reported", name)
+		}
+		must(t, write()) // the caller sends it again
+		after, _ := l.LastSeq(t.Context(), "t")
+		if name == "put" && after != before+1 || name == "commit" && after > before+1 {
+			t.Fatalf("%s: %d events appended, want it stored once", name, after-before)
+		}
+	}
+}

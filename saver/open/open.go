@@ -12,7 +12,9 @@
 //	memory://                       in-memory saver (nothing survives the process)
 //	sqlite://PATH                   SQLite file at PATH (sqlite:///abs/path.db, sqlite://rel.db, sqlite://:memory:)
 //	PATH or file:PATH               a bare file path or "file:" URI is a SQLite file too
-//	postgres://... postgresql://... PostgreSQL; an extra schema=NAME query parameter picks the schema
+//	postgres://... postgresql://... PostgreSQL; an extra schema=NAME query parameter picks the schema;
+//	                                without connect_timeout (in the URL or PGCONNECT_TIMEOUT), connecting
+//	                                gives up after DefaultConnectTimeout
 //	nats://HOST:PORT                the JetStream saver on a NATS server
 //	nats+embedded://DIR             the JetStream saver on an in-process NATS server storing in DIR
 //	                                (nats+embedded:///abs/dir, nats+embedded://./rel/dir)
@@ -27,7 +29,10 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/memory"
@@ -37,6 +42,13 @@ import (
 
 // Supported lists the URL forms Saver accepts, as its errors print them.
 const Supported = "memory://, sqlite://PATH (or a bare file path), postgres://..., postgresql://..., nats://HOST:PORT, nats+embedded://DIR"
+
+// DefaultConnectTimeout bounds each connection attempt to PostgreSQL when
+// the URL sets no connect_timeout and PGCONNECT_TIMEOUT is unset: without
+// it, a server that accepts the connection and never answers makes Saver
+// (and every later connect of the pool) wait as long as the caller's
+// context allows, forever with context.Background().
+const DefaultConnectTimeout = 10 * time.Second
 
 // Saver opens the saver rawURL names and returns it with the closer that
 // releases what it holds (connections, files, an embedded server). Close it
@@ -91,6 +103,9 @@ func openPostgres(ctx context.Context, rawURL string) (saver.Saver, io.Closer, e
 	q := u.Query()
 	cfg := postgres.Config{Schema: q.Get("schema")}
 	q.Del("schema")
+	if !q.Has("connect_timeout") && os.Getenv("PGCONNECT_TIMEOUT") == "" {
+		q.Set("connect_timeout", strconv.Itoa(int(DefaultConnectTimeout/time.Second)))
+	}
 	u.RawQuery = q.Encode()
 	s, err := postgres.Connect(ctx, u.String(), cfg)
 	if err != nil {

@@ -144,3 +144,6 @@ func channelSizes(values map[string][]byte) string {
 	}
 	return orNone(strings.Join(out, ", "))
 }
+
+// Describe describes one record on one line.
+func Describe(r event.Record) string { return describe(r) }
