@@ -242,6 +242,25 @@ func (k *committer) release(ctx context.Context) {
 	}
 }
 
+// probe reports whether another run holds the thread, by storing a lease
+// op that releases it if no run does. It returns the *saver.BusyError that
+// refused it, or nil. Without leases it returns nil.
+func (k *committer) probe(ctx context.Context) error {
+	k.smu.Lock()
+	defer k.smu.Unlock()
+	if k.lease == 0 || k.c == nil || k.claimed {
+		return nil
+	}
+	err := k.storeBatch(ctx, nil, true)
+	var busy *saver.BusyError
+	if errors.As(err, &busy) {
+		k.busyFirst = busy
+		return err
+	}
+	k.claimed, k.free, k.busyFirst = false, false, nil // it claimed nothing
+	return nil
+}
+
 // renew stores a lease op alone, for a run that stored nothing for a
 // third of its lease.
 func (k *committer) renew() {

@@ -51,4 +51,9 @@
 // runs store their input before any node runs; exit runs read the
 // thread's head from the store and fail, rather than retry, when their
 // commit finds it moved.
+//
+// Runs on one thread never interleave: a run claims its thread with a
+// lease and a second call on it fails with an error matching
+// saver.ErrConflict (a *saver.BusyError), or waits with WaitIfBusy. See
+// Graph and WithRunLease.
 package graph

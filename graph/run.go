@@ -205,6 +205,13 @@ func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resu
 				return zero, fmt.Errorf("thread %q: resume with a value: checkpoint %s is not the latest; interrupts are answered on the latest", r.thread, cur.id)
 			}
 			targets, err := c.resumeTargets(cur, *resume)
+			if errors.Is(err, ErrNotInterrupted) {
+				// Another run may have answered the interrupt and still be
+				// running: then the thread is busy, not uninterrupted.
+				if busy := r.k.probe(ctx); busy != nil {
+					return zero, fmt.Errorf("thread %q: resume with a value: %w", r.thread, busy)
+				}
+			}
 			if err != nil {
 				return zero, fmt.Errorf("thread %q: resume with a value: %w", r.thread, err)
 			}

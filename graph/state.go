@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/jetgraph/jetgraph/saver"
 )
 
@@ -189,7 +191,9 @@ func (c *Graph[S]) snapshot(tu *saver.Tuple, applyPending bool) (Snapshot[S], er
 // next Resume. asNode may be START (the input) or "" to infer it: the only
 // node, or the node that ran last. It writes a checkpoint with source
 // "update" whose parent is cfg's checkpoint (the latest if none), a new
-// branch when that is not the latest, and returns its config.
+// branch when that is not the latest, and returns its config. While a run
+// holds the thread (see Graph), it fails with a *saver.BusyError, matching
+// saver.ErrConflict, and writes nothing.
 func (c *Graph[S]) UpdateState(ctx context.Context, cfg Config, values S, asNode string) (Config, error) {
 	if err := c.checkThread(cfg); err != nil {
 		return Config{}, err
@@ -225,8 +229,13 @@ func (c *Graph[S]) UpdateState(ctx context.Context, cfg Config, values S, asNode
 	if err := c.apply(cur, []*task{{name: asNode, writes: writes}}, next); err != nil {
 		return fail(err)
 	}
-	k := &committer{s: c.saver, c: c.committer, mode: DurabilitySync, thread: cfg.ThreadID, ns: cfg.CheckpointNS}
-	if err := k.commit(ctx, next.put(cfg.ThreadID)); err != nil {
+	// On a saver.Committer the update is a run of its own: one append
+	// that claims the thread and releases it, refused while a run holds it.
+	k := &committer{s: c.saver, c: c.committer, mode: DurabilitySync, thread: cfg.ThreadID, ns: cfg.CheckpointNS, runID: uuid.Must(uuid.NewV7()).String()}
+	if c.committer != nil {
+		k.lease = c.lease
+	}
+	if err := k.store(ctx, [][]saver.Op{{next.put(cfg.ThreadID)}}, true); err != nil {
 		return fail(err)
 	}
 	return next.config(cfg.ThreadID), nil
