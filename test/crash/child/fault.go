@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
+
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/jetgraph/jetgraph/graph"
 	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/test/crash/workflow"
 )
 
 // The faults -fault injects, so that the harness's own test can show that
@@ -17,8 +19,8 @@ const (
 	faultEffectOutsideTask = "effect-outside-task"
 	// faultUnstoredAck acknowledges a step that was never stored.
 	faultUnstoredAck = "unstored-ack"
-	// faultDuplicateWrites stores a task's writes a second time once the
-	// workflow is done.
+	// faultDuplicateWrites stores a task's writes a second time, with a
+	// new nonce, once the workflow is done.
 	faultDuplicateWrites = "duplicate-writes"
 )
 
@@ -30,22 +32,29 @@ func checkFault(f string) error {
 	return fmt.Errorf("-fault %q: want %q, %q or %q", f, faultEffectOutsideTask, faultUnstoredAck, faultDuplicateWrites)
 }
 
-// duplicateWrites stores again the node writes of a task that already
-// stored them, on one of the thread's checkpoints. (A second checkpoint
-// with the same parent is refused by the savers: "already continues
-// from".)
+// duplicateWrites stores the node writes of a task again, as a node run a
+// second time would: with a new nonce. (A second checkpoint with the same
+// parent is refused by the savers, and writes sent again unchanged store
+// nothing.)
 func duplicateWrites(ctx context.Context, s saver.Saver, cfg graph.Config) error {
 	for tu, err := range s.List(ctx, saver.ListParams{ThreadID: cfg.ThreadID}) {
 		if err != nil {
 			return err
 		}
 		for _, w := range tu.PendingWrites {
-			if strings.HasPrefix(w.Channel, "__") {
+			if w.Channel != "nonces" {
 				continue
+			}
+			nonce, err := msgpack.Marshal("again:" + workflow.RandHex(6))
+			if err != nil {
+				return err
 			}
 			var again []saver.Write
 			for _, x := range tu.PendingWrites {
 				if x.TaskID == w.TaskID {
+					if x.Channel == "nonces" {
+						x.Value = nonce
+					}
 					again = append(again, saver.Write{Channel: x.Channel, Value: x.Value})
 				}
 			}
