@@ -102,16 +102,24 @@ func openReader(t *testing.T, rawURL string) reader {
 	return r
 }
 
-// TestCrashRecovery runs the workflow on every saver in every durability
-// mode, killing its workers at random, and checks the logs it leaves.
-func TestCrashRecovery(t *testing.T) {
+// TestCrash builds the child once and runs the harness (recovery) and the
+// harness's test of its own checks (checks_catch_faults) with it.
+func TestCrash(t *testing.T) {
+	bin := buildChild(t, t.TempDir())
+	t.Run("recovery", func(t *testing.T) { testRecovery(t, bin) })
+	t.Run("checks_catch_faults", func(t *testing.T) { testChecksCatchFaults(t, bin) })
+}
+
+// testRecovery runs the workflow on every saver in every durability mode,
+// killing its workers at random, and checks the logs it leaves.
+func testRecovery(t *testing.T, bin string) {
+	t.Parallel()
 	seed := *seedFlag
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
 	t.Logf("crash seed %d (replay with -crash.seed=%d)", seed, seed)
 	fmt.Printf("crash-seed: %d (replay with -crash.seed=%d; -crash.kills=%d per saver and mode)\n", seed, seed, *killsFlag)
-	bin := buildChild(t, t.TempDir())
 	for _, kind := range []string{"natsjs", "sqlite", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()

@@ -7,7 +7,7 @@
 // stored run again, and in sync mode no acknowledged step lost.
 //
 //	go test ./test/crash/ -run Crash -v
-//	go test ./test/crash/ -run Crash -v -crash.seed=1234 -crash.kills=200
+//	go test ./test/crash/ -run Crash/recovery -v -crash.seed=1234 -crash.kills=200
 //
 // It prints the seed, then one line per saver and mode:
 //

@@ -5,12 +5,11 @@ import (
 	"testing"
 )
 
-// TestCrashChecksCatchFaults runs the workflow once, without kills, with a
+// testChecksCatchFaults runs the workflow once, without kills, with a
 // fault injected into the child, and checks that the harness's checks
-// count it: the checks that pass in TestCrashRecovery can fail.
-func TestCrashChecksCatchFaults(t *testing.T) {
+// count it: the checks that pass in testRecovery can fail.
+func testChecksCatchFaults(t *testing.T, bin string) {
 	t.Parallel()
-	bin := buildChild(t, t.TempDir())
 	for _, tc := range []struct {
 		fault, mode string
 		count       func(tally) int
