@@ -27,7 +27,9 @@
 //     from the head back through their parents must have the steps -1, 0,
 //     1, ... of the reference run, each once), and, in sync mode, steps a
 //     child acknowledged (it prints each step Stream yields, with the
-//     state's nonces) whose nonces the final stored state lacks.
+//     state's nonces) whose nonces the final stored state lacks. A child
+//     that answers the interrupt calls ResumeWith, which has no stream
+//     form: its steps are acknowledged only by a later child's Stream.
 //   - duplicate_commits: a checkpoint put twice, two loop (or input)
 //     checkpoints on the same parent and step anywhere in the log, or a
 //     task's node writes stored twice on one checkpoint.

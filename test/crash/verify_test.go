@@ -73,6 +73,10 @@ func verify(t *tally, w workflowRun, ref workflowRun, sync bool) {
 		t.problemf("reference: %v", err)
 		return
 	}
+	if len(line) == 0 || len(refLine) == 0 {
+		t.problemf("thread %s: no checkpoint (reference: %d)", w.thread, len(refLine))
+		return
+	}
 	// Every step from the input's (-1) to the last, once, in order.
 	onLine := map[string]bool{}
 	want := -1
