@@ -102,7 +102,9 @@ const minRefBytes = 64
 // refsFor returns references to p's writes that make up data, when data
 // is large enough for that to pay.
 func (p *entry) refsFor(ch string, data []byte) ([]WriteRef, bool) {
-	if p == nil || len(data) < minRefBytes || len(p.writes) == 0 {
+	// A special channel's write is replaced by the next one to it: only
+	// writes that never change may be referred to.
+	if p == nil || len(data) < minRefBytes || len(p.writes) == 0 || saver.IsSpecialChannel(ch) {
 		return nil, false
 	}
 	return p.matchWrites(ch, data)

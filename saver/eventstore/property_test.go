@@ -11,7 +11,8 @@ package eventstore_test
 // Operations are drawn at random from a seed: puts (new ids, ids from a clock
 // that went back, and re-puts of existing ids, with other parents or with
 // children), writes, commits, deletes, forks, copies, prunes, rollbacks and
-// snapshots. The seed is logged; replay one with
+// snapshots, with values in line or, on half the seeds, out of line, and
+// values made of the parent's pending writes (stored as references to them). The seed is logged; replay one with
 //
 //	go test ./saver/eventstore -run TestFoldProperty -seed=N
 //
@@ -190,6 +191,10 @@ type propGen struct {
 	ids    map[string][]string // thread/ns -> ids put there
 	all    []string
 	values map[string]string // channel -> last value drawn
+	// r2 draws what later versions of the property added (values made of
+	// the parent's writes), so that r draws what it drew before.
+	r2      *rand.Rand
+	written map[string]map[string][]string // thread/ns/id -> channel -> values written
 }
 
 func (g *propGen) newID() (string, time.Time) {
@@ -245,9 +250,12 @@ func (g *propGen) put(thread string) *saver.PutOp {
 	nv := map[string]uint64{}
 	for _, ch := range []string{"x", "y", "z"} {
 		if g.r.IntN(5) < 3 {
-			v := fmt.Sprintf("%s%d", ch, g.n)
+			v := fmt.Sprintf("%s%d.value", ch, g.n) // above the blob threshold
 			if g.r.IntN(2) == 0 {
 				v = g.values[ch] + "+" + v // grows: stored as an extension
+			}
+			if ws := g.written[thread+"/"+ns+"/"+parent][ch]; len(ws) > 0 && g.r2.IntN(2) == 0 {
+				v = g.fromWrites(ch, ws) // a node's output, already stored as the parent's write
 			}
 			g.values[ch] = v
 			cp.ChannelValues[ch] = []byte(v)
@@ -256,6 +264,12 @@ func (g *propGen) put(thread string) *saver.PutOp {
 				nv[ch] = g.n
 			}
 		}
+	}
+	// a special channel's value, made of writes a later write may replace
+	if ws := g.written[thread+"/"+ns+"/"+parent][saver.ChannelInterrupt]; len(ws) > 0 && g.r2.IntN(3) == 0 {
+		cp.ChannelValues[saver.ChannelInterrupt] = []byte(g.fromWrites(saver.ChannelInterrupt, ws))
+		cp.ChannelVersions[saver.ChannelInterrupt] = g.n
+		nv[saver.ChannelInterrupt] = g.n
 	}
 	md := saver.Metadata{
 		Source: saver.Source(g.pick([]string{"input", "loop", "loop", "update", "fork"})),
@@ -274,18 +288,41 @@ func (g *propGen) put(thread string) *saver.PutOp {
 	}
 }
 
+// fromWrites returns a value of channel ch made of writes to it, in some
+// order, sometimes as an extension of the last value drawn.
+func (g *propGen) fromWrites(ch string, ws []string) string {
+	ws = slices.Clone(ws)
+	g.r2.Shuffle(len(ws), func(i, j int) { ws[i], ws[j] = ws[j], ws[i] })
+	v := strings.Join(ws[:g.r2.IntN(len(ws))+1], "")
+	if g.r2.IntN(3) == 0 {
+		v = g.values[ch] + v
+	}
+	return v
+}
+
 // writes draws one PutWrites on thread.
 func (g *propGen) writes(thread string) *saver.WritesOp {
 	ns := g.pick(propNamespaces)
 	var ws []saver.Write
 	for range g.r.IntN(3) + 1 {
 		g.n++
-		ws = append(ws, saver.Write{Channel: g.pick([]string{"x", "y", saver.ChannelError, saver.ChannelInterrupt}), Value: fmt.Appendf(nil, "w%d", g.n)})
+		ws = append(ws, saver.Write{Channel: g.pick([]string{"x", "y", saver.ChannelError, saver.ChannelInterrupt}), Value: fmt.Appendf(nil, "w%d.write", g.n)})
 	}
-	return &saver.WritesOp{
+	op := &saver.WritesOp{
 		Config: saver.Config{ThreadID: thread, CheckpointNS: ns, CheckpointID: g.known(thread, ns)},
 		Writes: ws, TaskID: g.pick([]string{"t1", "t2", "t3"}),
 	}
+	key := thread + "/" + ns + "/" + op.Config.CheckpointID
+	if g.written[key] == nil {
+		g.written[key] = map[string][]string{}
+	}
+	for i := range ws {
+		if g.r2.IntN(2) == 0 { // long enough to be referred to rather than stored again
+			ws[i].Value = fmt.Appendf(ws[i].Value, ".%s", strings.Repeat("o", 64))
+		}
+		g.written[key][ws[i].Channel] = append(g.written[key][ws[i].Channel], string(ws[i].Value))
+	}
+	return op
 }
 
 // propOp is one drawn operation.
@@ -404,13 +441,26 @@ func snapshotNow(ctx context.Context, w *propWorld, thread string) error {
 
 func runFoldProperty(t *testing.T, log propLog, seed uint64, steps int) {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	g := &propGen{r: r, clock: 1_700_000_000_000, ids: map[string][]string{}, values: map[string]string{}}
+	g := &propGen{r: r, clock: 1_700_000_000_000, ids: map[string][]string{}, values: map[string]string{},
+		r2: rand.New(rand.NewPCG(seed, 2)), written: map[string]map[string][]string{}}
 	opts := eventstore.Options{Logger: propLogger}
 	if r.IntN(2) == 0 {
 		opts.MinSnapshotBytes = 1 // the writer saves a snapshot after almost every write
 	}
+	// drawn apart, so that seeds found before these options still replay
+	or := rand.New(rand.NewPCG(seed, 1))
+	if or.IntN(2) == 0 {
+		opts.BlobThreshold = 8 // most values go out of line, to the log's blob store
+	}
+	if or.IntN(3) == 0 {
+		opts.MaxThreads = 1 // the writer's cache keeps one thread: the others are folded again
+	}
+	if or.IntN(3) == 0 {
+		opts.SnapshotInBackground = true // flushed before every check, so seeds replay
+	}
 	w := &propWorld{log: log, store: eventstore.New(log, opts)}
 	var done []string
+	blobs := 0 // the most blobs stored at once: out-of-line values were exercised
 	for step := range steps {
 		op := g.next()
 		err := op.do(t.Context(), w)
@@ -425,11 +475,32 @@ func runFoldProperty(t *testing.T, log propLog, seed uint64, steps int) {
 		cache := propView(t, w.store, log)
 		cold := propView(t, eventstore.New(coldLog{log, log}, eventstore.Options{Logger: propLogger}), log)
 		snap := propView(t, eventstore.New(log, eventstore.Options{Logger: propLogger}), log)
+		if err := w.store.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		blobs = max(blobs, countBlobs(t, log))
 		if cache != cold || cold != snap {
 			t.Fatalf("seed %d fails at step %d: the views differ\noperations:\n%s\n%s%s",
 				seed, step, strings.Join(done, "\n"), viewDiff("cache", cache, "cold fold", cold), viewDiff("cold fold", cold, "snapshot+tail", snap))
 		}
 	}
+	if opts.BlobThreshold > 0 && blobs == 0 && steps >= 30 {
+		t.Errorf("seed %d: values were to go out of line, but no blob was ever stored", seed)
+	}
+}
+
+// countBlobs returns how many blobs the log holds for the threads.
+func countBlobs(t *testing.T, log propLog) int {
+	n := 0
+	for _, th := range propThreads {
+		for _, err := range log.Blobs(t.Context(), th) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	return n
 }
 
 // expected reports whether err is one an operation drawn at random may
@@ -576,4 +647,41 @@ func short(id string) string {
 		return fmt.Sprintf("%q", id)
 	}
 	return id[:13] + id[14:18] + id[19:23]
+}
+
+// Found by the fold property (seed 2002909400354515352): a child's value
+// made of its parent's write to a special channel is stored as a reference
+// to that write; the same task's later write to the channel replaces the
+// write (last write wins), and must not change the child.
+func TestAChildsValueSurvivesTheReplacementOfTheWriteItWasMadeOf(t *testing.T) {
+	t.Parallel()
+	for _, ch := range []string{saver.ChannelInterrupt, "x"} {
+		t.Run(ch, func(t *testing.T) {
+			t.Parallel()
+			l := newPropMemLog()
+			s := eventstore.New(l, eventstore.Options{Logger: propLogger})
+			parent, err := s.Put(t.Context(), saver.Config{ThreadID: "t"}, saver.Checkpoint{ID: saver.NewCheckpointID(""), TS: time.Now()},
+				saver.Metadata{Source: saver.SourceInput, Step: -1}, nil)
+			must(t, err)
+			first, second := "first-"+strings.Repeat("1", 70), "second-"+strings.Repeat("2", 70)
+			must(t, s.PutWrites(t.Context(), parent, []saver.Write{{Channel: ch, Value: []byte(first)}}, "task"))
+			child := saver.Checkpoint{ID: saver.NewCheckpointID(parent.CheckpointID), TS: time.Now(),
+				ChannelValues: map[string][]byte{ch: []byte(first)}, ChannelVersions: map[string]uint64{ch: 1}}
+			cfg, err := s.Put(t.Context(), parent, child, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{ch: 1})
+			must(t, err)
+			must(t, s.PutWrites(t.Context(), parent, []saver.Write{{Channel: ch, Value: []byte(second)}}, "task"))
+			must(t, snapshotNow(t.Context(), &propWorld{log: l, store: s}, "t"))
+			for name, st := range map[string]*eventstore.Store{
+				"cache":         s,
+				"cold fold":     eventstore.New(coldLog{l, l}, eventstore.Options{Logger: propLogger}),
+				"snapshot+tail": eventstore.New(l, eventstore.Options{Logger: propLogger}),
+			} {
+				tu, err := st.GetTuple(t.Context(), cfg)
+				must(t, err)
+				if got := string(tu.Checkpoint.ChannelValues[ch]); got != first {
+					t.Errorf("%s: the child's %s is %.12q..., want the value it was put with, %.12q...", name, ch, got, first)
+				}
+			}
+		})
+	}
 }

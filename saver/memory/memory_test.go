@@ -17,3 +17,7 @@ func TestConformance(t *testing.T) {
 func TestLogConformance(t *testing.T) {
 	logtest.Run(t, func(t *testing.T) eventstore.Log { return memory.NewLog() })
 }
+
+func TestLargeValues(t *testing.T) {
+	savertest.RunLargeValues(t, func(t *testing.T) saver.Saver { return memory.New() })
+}

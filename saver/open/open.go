@@ -29,10 +29,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/memory"
@@ -43,12 +40,9 @@ import (
 // Supported lists the URL forms Saver accepts, as its errors print them.
 const Supported = "memory://, sqlite://PATH (or a bare file path), postgres://..., postgresql://..., nats://HOST:PORT, nats+embedded://DIR"
 
-// DefaultConnectTimeout bounds each connection attempt to PostgreSQL when
-// the URL sets no connect_timeout and PGCONNECT_TIMEOUT is unset: without
-// it, a server that accepts the connection and never answers makes Saver
-// (and every later connect of the pool) wait as long as the caller's
-// context allows, forever with context.Background().
-const DefaultConnectTimeout = 10 * time.Second
+// DefaultConnectTimeout bounds a connection attempt to PostgreSQL whose
+// URL sets no connect_timeout (postgres.DefaultConnectTimeout).
+const DefaultConnectTimeout = postgres.DefaultConnectTimeout
 
 // Saver opens the saver rawURL names and returns it with the closer that
 // releases what it holds (connections, files, an embedded server). Close it
@@ -103,9 +97,6 @@ func openPostgres(ctx context.Context, rawURL string) (saver.Saver, io.Closer, e
 	q := u.Query()
 	cfg := postgres.Config{Schema: q.Get("schema")}
 	q.Del("schema")
-	if !q.Has("connect_timeout") && os.Getenv("PGCONNECT_TIMEOUT") == "" {
-		q.Set("connect_timeout", strconv.Itoa(int(DefaultConnectTimeout/time.Second)))
-	}
 	u.RawQuery = q.Encode()
 	s, err := postgres.Connect(ctx, u.String(), cfg)
 	if err != nil {

@@ -16,6 +16,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -66,10 +67,25 @@ func New(pool *pgxpool.Pool, cfg Config) (*Saver, error) {
 	return &Saver{Store: eventstore.New(l, cfg.Store), log: l, pool: pool, schema: cfg.Schema}, nil
 }
 
+// DefaultConnectTimeout bounds each connection attempt of a pool that
+// Connect opens when uri sets no connect_timeout (and PGCONNECT_TIMEOUT is
+// unset): without it, a server that accepts connections and never answers
+// makes every connect wait as long as the caller's context allows.
+const DefaultConnectTimeout = 10 * time.Second
+
 // Connect opens a pool to uri (a postgres:// URL or a libpq key=value
 // string), applies the migrations and returns a saver that owns the pool.
+// A connection attempt gives up after DefaultConnectTimeout unless uri
+// says otherwise.
 func Connect(ctx context.Context, uri string, cfg Config) (*Saver, error) {
-	pool, err := pgxpool.New(ctx, uri)
+	pcfg, err := pgxpool.ParseConfig(uri)
+	if err != nil {
+		return nil, saver.Invalid("postgres connection string", err.Error())
+	}
+	if pcfg.ConnConfig.ConnectTimeout == 0 {
+		pcfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +13,9 @@ import (
 	"github.com/jetgraph/jetgraph/internal/pgtest"
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
+	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
 	"github.com/jetgraph/jetgraph/saver/postgres"
+	"github.com/jetgraph/jetgraph/saver/savertest"
 )
 
 // setup returns a saver on a fresh schema of the shared test server.
@@ -222,4 +223,9 @@ func TestStorageBytesGrowsWithWrites(t *testing.T) {
 
 func TestLogConformance(t *testing.T) {
 	logtest.Run(t, func(t *testing.T) eventstore.Log { return setup(t).Store.Log() })
+}
+
+func TestLargeValues(t *testing.T) {
+	t.Parallel()
+	savertest.RunLargeValues(t, func(t *testing.T) saver.Saver { return setup(t) })
 }

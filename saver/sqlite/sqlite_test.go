@@ -3,7 +3,6 @@ package sqlite_test
 import (
 	"context"
 	"errors"
-	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
+	"github.com/jetgraph/jetgraph/saver/eventstore/logtest"
+	"github.com/jetgraph/jetgraph/saver/savertest"
 	"github.com/jetgraph/jetgraph/saver/sqlite"
 )
 
@@ -183,4 +184,9 @@ func TestStorageBytesGrowsWithWrites(t *testing.T) {
 
 func TestLogConformance(t *testing.T) {
 	logtest.Run(t, func(t *testing.T) eventstore.Log { return setup(t).Store.Log() })
+}
+
+func TestLargeValues(t *testing.T) {
+	t.Parallel()
+	savertest.RunLargeValues(t, func(t *testing.T) saver.Saver { return setup(t) })
 }
