@@ -163,7 +163,7 @@ func runChild(a childArgs, killAfter func() time.Duration) (childRun, error) {
 	return res, nil
 }
 
-// appendFile reads the side-effect file; a missing one is empty.
+// readFile reads the side-effect file; a missing one is empty.
 func readFile(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
