@@ -336,9 +336,9 @@ func (k *committer) storeBatch(ctx context.Context, ops []saver.Op, release bool
 		for _, op := range ops {
 			var err error
 			if op.Put != nil {
-				_, err = k.s.Put(ctx, op.Put.Config, op.Put.Checkpoint, op.Put.Metadata, op.Put.NewVersions)
+				_, err = k.s.Put(ctx, saver.PutOp{Config: op.Put.Config, Checkpoint: op.Put.Checkpoint, Metadata: op.Put.Metadata, NewVersions: op.Put.NewVersions})
 			} else {
-				err = k.s.PutWrites(ctx, op.Writes.Config, op.Writes.Writes, op.Writes.TaskID)
+				err = k.s.PutWrites(ctx, saver.WritesOp{Config: op.Writes.Config, Writes: op.Writes.Writes, TaskID: op.Writes.TaskID})
 			}
 			if err != nil {
 				k.failed(err)

@@ -36,7 +36,7 @@ func putChannel(t *testing.T, s saver.Saver, thread, ch string, b []byte) saver.
 	cp.ChannelValues[ch] = b
 	cp.ChannelVersions[ch] = v
 	md := saver.Metadata{Source: saver.SourceUpdate, Step: head.Metadata.Step + 1}
-	cfg, err := s.Put(ctx, head.Config, cp, md, map[string]uint64{ch: v})
+	cfg, err := s.Put(ctx, saver.PutOp{Config: head.Config, Checkpoint: cp, Metadata: md, NewVersions: map[string]uint64{ch: v}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,15 +24,15 @@ type faultySaver struct {
 	hook func(ctx context.Context, n int, md saver.Metadata) error
 }
 
-func (f *faultySaver) Put(ctx context.Context, cfg saver.Config, cp saver.Checkpoint, md saver.Metadata, nv map[string]uint64) (saver.Config, error) {
+func (f *faultySaver) Put(ctx context.Context, op saver.PutOp) (saver.Config, error) {
 	f.mu.Lock()
 	f.puts++
 	n := f.puts
 	f.mu.Unlock()
-	if err := f.hook(ctx, n, md); err != nil {
+	if err := f.hook(ctx, n, op.Metadata); err != nil {
 		return saver.Config{}, err
 	}
-	return f.Saver.Put(ctx, cfg, cp, md, nv)
+	return f.Saver.Put(ctx, op)
 }
 
 // chainABC is START -> a -> b -> c -> END over NoteState.

@@ -301,7 +301,7 @@ func (c *Graph[S]) Fork(ctx context.Context, src Config, newThread string) (Conf
 	next := p.child(saver.SourceFork, p.md.Step, "")
 	next.parentID = ""
 	next.newVersions = maps.Clone(p.versions)
-	if _, err := c.saver.Put(ctx, Config{ThreadID: newThread}, next.checkpoint(), next.md, next.newVersions); err != nil {
+	if _, err := c.saver.Put(ctx, saver.PutOp{Config: Config{ThreadID: newThread}, Checkpoint: next.checkpoint(), Metadata: next.md, NewVersions: next.newVersions}); err != nil {
 		return Config{}, fmt.Errorf("fork into %q: %w", newThread, err)
 	}
 	return next.config(newThread), nil

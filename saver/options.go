@@ -85,7 +85,8 @@ type LeaseOp struct {
 	CheckpointNS string
 }
 
-// PutOp is the arguments of Saver.Put, and a condition.
+// PutOp is what Saver.Put and a Commit store: a checkpoint, its parent and
+// metadata, the channels it changed, and a condition.
 type PutOp struct {
 	Config      Config
 	Checkpoint  Checkpoint
@@ -99,7 +100,8 @@ type PutOp struct {
 	IfLatest bool
 }
 
-// WritesOp is the arguments of Saver.PutWrites.
+// WritesOp is what Saver.PutWrites and a Commit store: a task's writes
+// against a checkpoint.
 type WritesOp struct {
 	Config Config
 	Writes []Write

@@ -135,23 +135,25 @@ type Saver interface {
 	// threads and namespaces).
 	List(ctx context.Context, p ListParams) iter.Seq2[*Tuple, error]
 
-	// Put stores cp as a child of cfg.CheckpointID ("" for a first checkpoint)
-	// and returns the config that addresses it. Only the channels in
-	// newVersions are stored. A Put whose source is input or loop extends a
-	// line of execution: if another input or loop checkpoint already has the
-	// same parent, Put fails with ErrConflict and stores nothing. Update and
-	// fork checkpoints may branch freely.
+	// Put stores op.Checkpoint as a child of op.Config.CheckpointID ("" for
+	// a first checkpoint) and returns the config that addresses it. Only
+	// the channels in op.NewVersions are stored. A Put whose source is
+	// input or loop extends a line of execution: if another input or loop
+	// checkpoint already has the same parent, Put fails with ErrConflict
+	// and stores nothing. Update and fork checkpoints may branch freely.
+	// With op.IfLatest, it stores only if the parent is the namespace's
+	// latest checkpoint (ErrStale otherwise).
 	//
-	// A saver may keep cp's maps and byte slices instead of copying them
-	// (a value that extends its parent's then costs nothing): the caller
-	// must not change them after the call.
-	Put(ctx context.Context, cfg Config, cp Checkpoint, md Metadata, newVersions map[string]uint64) (Config, error)
+	// A saver may keep the checkpoint's maps and byte slices instead of
+	// copying them (a value that extends its parent's then costs nothing):
+	// the caller must not change them after the call.
+	Put(ctx context.Context, op PutOp) (Config, error)
 
-	// PutWrites records a task's writes against the checkpoint cfg names.
-	// Writes are keyed by (taskID, index): a repeated key keeps the first
-	// value, except for the special channels (see IsSpecialChannel), where
-	// the last write wins.
-	PutWrites(ctx context.Context, cfg Config, writes []Write, taskID string) error
+	// PutWrites records op.TaskID's op.Writes against the checkpoint
+	// op.Config names. Writes are keyed by (task id, index): a repeated key
+	// keeps the first value, except for the special channels (see
+	// IsSpecialChannel), where the last write wins.
+	PutWrites(ctx context.Context, op WritesOp) error
 
 	// DeleteThread removes every checkpoint and write of a thread in all
 	// namespaces and leaves a tombstone: a later write that builds on a

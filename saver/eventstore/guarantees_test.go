@@ -184,9 +184,9 @@ func TestLargeValuesAreStoredOutOfLineAndGoWithTheThread(t *testing.T) {
 	s := eventstore.New(l, eventstore.Options{MaxValueBytes: 1 << 20})
 	big := bytes.Repeat([]byte("x"), 100<<10)
 	cp := saver.Checkpoint{ID: saver.NewCheckpointID(""), TS: time.Now(), ChannelValues: map[string][]byte{"v": big}, ChannelVersions: map[string]uint64{"v": 1}}
-	cfg, err := s.Put(t.Context(), saver.Config{ThreadID: "t"}, cp, saver.Metadata{Source: saver.SourceInput}, map[string]uint64{"v": 1})
+	cfg, err := s.Put(t.Context(), saver.PutOp{Config: saver.Config{ThreadID: "t"}, Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceInput}, NewVersions: map[string]uint64{"v": 1}})
 	must(t, err)
-	must(t, s.PutWrites(t.Context(), cfg, []saver.Write{{Channel: "v", Value: big}}, "task"))
+	must(t, s.PutWrites(t.Context(), saver.WritesOp{Config: cfg, Writes: []saver.Write{{Channel: "v", Value: big}}, TaskID: "task"}))
 	if got := l.stored("t"); len(got) != 1 {
 		t.Fatalf("blobs of t: %v, want the one value once", got)
 	}
@@ -211,7 +211,7 @@ func TestLargeValuesAreStoredOutOfLineAndGoWithTheThread(t *testing.T) {
 	}
 	// too large: one value above the maximum, or an event above the limit
 	huge := saver.Checkpoint{ID: saver.NewCheckpointID(""), TS: time.Now(), ChannelValues: map[string][]byte{"v": make([]byte, 2<<20)}, ChannelVersions: map[string]uint64{"v": 1}}
-	_, err = s.Put(t.Context(), saver.Config{ThreadID: "huge"}, huge, saver.Metadata{Source: saver.SourceInput}, map[string]uint64{"v": 1})
+	_, err = s.Put(t.Context(), saver.PutOp{Config: saver.Config{ThreadID: "huge"}, Checkpoint: huge, Metadata: saver.Metadata{Source: saver.SourceInput}, NewVersions: map[string]uint64{"v": 1}})
 	if !errors.Is(err, saver.ErrTooLarge) {
 		t.Fatalf("a value above MaxValueBytes: %v, want ErrTooLarge", err)
 	}
@@ -221,7 +221,7 @@ func TestLargeValuesAreStoredOutOfLineAndGoWithTheThread(t *testing.T) {
 		ch := "c" + strings.Repeat("x", i)
 		many.ChannelValues[ch], many.ChannelVersions[ch], nv[ch] = bytes.Repeat([]byte("y"), 200), 1, 1
 	}
-	_, err = s.Put(t.Context(), saver.Config{ThreadID: "many"}, many, saver.Metadata{Source: saver.SourceInput}, nv)
+	_, err = s.Put(t.Context(), saver.PutOp{Config: saver.Config{ThreadID: "many"}, Checkpoint: many, Metadata: saver.Metadata{Source: saver.SourceInput}, NewVersions: nv})
 	if !errors.Is(err, saver.ErrTooLarge) {
 		t.Fatalf("an event above the append limit: %v, want ErrTooLarge", err)
 	}
@@ -278,7 +278,7 @@ func TestARetriedWriteWhoseFirstAttemptLandedIsStoredOnce(t *testing.T) {
 		write func() error
 	}{
 		{"put", func() error {
-			_, err := s.Put(t.Context(), cfg, cp, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{"v": 2})
+			_, err := s.Put(t.Context(), saver.PutOp{Config: cfg, Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceLoop}, NewVersions: map[string]uint64{"v": 2}})
 			return err
 		}},
 		{"commit", func() error { _, err := s.Commit(t.Context(), ops); return err }},

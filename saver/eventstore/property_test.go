@@ -346,13 +346,13 @@ func (g *propGen) next() propOp {
 				_, err := w.store.Commit(ctx, []saver.Op{{Put: p}})
 				return err
 			}
-			_, err := w.store.Put(ctx, p.Config, p.Checkpoint, p.Metadata, p.NewVersions)
+			_, err := w.store.Put(ctx, saver.PutOp{Config: p.Config, Checkpoint: p.Checkpoint, Metadata: p.Metadata, NewVersions: p.NewVersions})
 			return err
 		}}
 	case k < 52:
 		op := g.writes(g.thread())
 		return propOp{describeWrites(op), func(ctx context.Context, w *propWorld) error {
-			return w.store.PutWrites(ctx, op.Config, op.Writes, op.TaskID)
+			return w.store.PutWrites(ctx, saver.WritesOp{Config: op.Config, Writes: op.Writes, TaskID: op.TaskID})
 		}}
 	case k < 60:
 		thread := g.thread()
@@ -660,16 +660,16 @@ func TestAChildsValueSurvivesTheReplacementOfTheWriteItWasMadeOf(t *testing.T) {
 			t.Parallel()
 			l := newPropMemLog()
 			s := eventstore.New(l, eventstore.Options{Logger: propLogger})
-			parent, err := s.Put(t.Context(), saver.Config{ThreadID: "t"}, saver.Checkpoint{ID: saver.NewCheckpointID(""), TS: time.Now()},
-				saver.Metadata{Source: saver.SourceInput, Step: -1}, nil)
+			parent, err := s.Put(t.Context(), saver.PutOp{Config: saver.Config{ThreadID: "t"}, Checkpoint: saver.Checkpoint{ID: saver.NewCheckpointID(""), TS: time.Now()}, Metadata: saver.Metadata{Source: saver.SourceInput, Step: -1}, NewVersions: nil})
+
 			must(t, err)
 			first, second := "first-"+strings.Repeat("1", 70), "second-"+strings.Repeat("2", 70)
-			must(t, s.PutWrites(t.Context(), parent, []saver.Write{{Channel: ch, Value: []byte(first)}}, "task"))
+			must(t, s.PutWrites(t.Context(), saver.WritesOp{Config: parent, Writes: []saver.Write{{Channel: ch, Value: []byte(first)}}, TaskID: "task"}))
 			child := saver.Checkpoint{ID: saver.NewCheckpointID(parent.CheckpointID), TS: time.Now(),
 				ChannelValues: map[string][]byte{ch: []byte(first)}, ChannelVersions: map[string]uint64{ch: 1}}
-			cfg, err := s.Put(t.Context(), parent, child, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{ch: 1})
+			cfg, err := s.Put(t.Context(), saver.PutOp{Config: parent, Checkpoint: child, Metadata: saver.Metadata{Source: saver.SourceLoop}, NewVersions: map[string]uint64{ch: 1}})
 			must(t, err)
-			must(t, s.PutWrites(t.Context(), parent, []saver.Write{{Channel: ch, Value: []byte(second)}}, "task"))
+			must(t, s.PutWrites(t.Context(), saver.WritesOp{Config: parent, Writes: []saver.Write{{Channel: ch, Value: []byte(second)}}, TaskID: "task"}))
 			must(t, snapshotNow(t.Context(), &propWorld{log: l, store: s}, "t"))
 			for name, st := range map[string]*eventstore.Store{
 				"cache":         s,

@@ -486,13 +486,20 @@ func (s *Store) get(ctx context.Context, cfg saver.Config, fresh bool) (*saver.T
 }
 
 // Put implements saver.Saver.
-func (s *Store) Put(ctx context.Context, cfg saver.Config, cp saver.Checkpoint, md saver.Metadata, newVersions map[string]uint64) (saver.Config, error) {
-	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
+func (s *Store) Put(ctx context.Context, op saver.PutOp) (saver.Config, error) {
+	if err := saver.ValidateThread(op.Config.ThreadID); err != nil {
 		return saver.Config{}, err
 	}
+	if op.IfLatest {
+		outs, err := s.Commit(ctx, []saver.Op{{Put: &op}})
+		if err != nil {
+			return saver.Config{}, err
+		}
+		return outs[0], nil
+	}
 	var out saver.Config
-	_, err := s.write(ctx, cfg.ThreadID, func(t *event.Thread) ([]event.Record, error) {
-		recs, c, err := t.PlanPut(cfg, cp, md, newVersions)
+	_, err := s.write(ctx, op.Config.ThreadID, func(t *event.Thread) ([]event.Record, error) {
+		recs, c, err := t.PlanPut(op.Config, op.Checkpoint, op.Metadata, op.NewVersions)
 		out = c
 		return recs, err
 	})
@@ -500,12 +507,12 @@ func (s *Store) Put(ctx context.Context, cfg saver.Config, cp saver.Checkpoint, 
 }
 
 // PutWrites implements saver.Saver.
-func (s *Store) PutWrites(ctx context.Context, cfg saver.Config, writes []saver.Write, taskID string) error {
-	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
+func (s *Store) PutWrites(ctx context.Context, op saver.WritesOp) error {
+	if err := saver.ValidateThread(op.Config.ThreadID); err != nil {
 		return err
 	}
-	_, err := s.write(ctx, cfg.ThreadID, func(t *event.Thread) ([]event.Record, error) {
-		return t.PlanWrites(cfg, writes, taskID)
+	_, err := s.write(ctx, op.Config.ThreadID, func(t *event.Thread) ([]event.Record, error) {
+		return t.PlanWrites(op.Config, op.Writes, op.TaskID)
 	})
 	return err
 }

@@ -78,7 +78,7 @@ func put(t *testing.T, s saver.Saver, parent saver.Config, src saver.Source, v s
 	t.Helper()
 	cp := saver.Checkpoint{ID: saver.NewCheckpointID(parent.CheckpointID), TS: time.Now(),
 		ChannelValues: map[string][]byte{"v": []byte(v)}, ChannelVersions: map[string]uint64{"v": 1}}
-	return s.Put(t.Context(), parent, cp, saver.Metadata{Source: src}, map[string]uint64{"v": 1})
+	return s.Put(t.Context(), saver.PutOp{Config: parent, Checkpoint: cp, Metadata: saver.Metadata{Source: src}, NewVersions: map[string]uint64{"v": 1}})
 }
 
 func value(t *testing.T, s saver.Saver, thread string) string {
@@ -141,10 +141,10 @@ func TestStaleStoreRetriesWhatIsSafe(t *testing.T) {
 	value(t, b, "t")
 	// Writes of different tasks do not conflict: b's stale append is
 	// planned again and lands.
-	if err := a.PutWrites(t.Context(), head, []saver.Write{{Channel: "x", Value: []byte("a")}}, "task-a"); err != nil {
+	if err := a.PutWrites(t.Context(), saver.WritesOp{Config: head, Writes: []saver.Write{{Channel: "x", Value: []byte("a")}}, TaskID: "task-a"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.PutWrites(t.Context(), head, []saver.Write{{Channel: "x", Value: []byte("b")}}, "task-b"); err != nil {
+	if err := b.PutWrites(t.Context(), saver.WritesOp{Config: head, Writes: []saver.Write{{Channel: "x", Value: []byte("b")}}, TaskID: "task-b"}); err != nil {
 		t.Fatal(err)
 	}
 	tu, err := a.GetTuple(t.Context(), head)
@@ -264,7 +264,7 @@ func TestStaleCacheNeverGivesAWrongError(t *testing.T) {
 		t.Fatal(err)
 	}
 	// b's cache has never seen child: the write must still land.
-	if err := b.PutWrites(t.Context(), child, []saver.Write{{Channel: "x"}}, "task"); err != nil {
+	if err := b.PutWrites(t.Context(), saver.WritesOp{Config: child, Writes: []saver.Write{{Channel: "x"}}, TaskID: "task"}); err != nil {
 		t.Fatalf("writes to a checkpoint another store made: %v", err)
 	}
 }

@@ -138,7 +138,7 @@ func TestReplayToEverySequenceMatchesStateThen(t *testing.T) {
 			chat(t, rec, "t", 1, 10+i)
 		case 2: // a branch from the first checkpoint, as update_state makes
 			cp := saver.Checkpoint{ID: saver.NewCheckpointID(first.CheckpointID), ChannelValues: map[string][]byte{"step": []byte("u")}, ChannelVersions: map[string]uint64{"step": 99}}
-			if _, err := s.Put(ctx, first, cp, saver.Metadata{Source: saver.SourceUpdate, Step: 0}, map[string]uint64{"step": 99}); err != nil {
+			if _, err := s.Put(ctx, saver.PutOp{Config: first, Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceUpdate, Step: 0}, NewVersions: map[string]uint64{"step": 99}}); err != nil {
 				t.Fatal(err)
 			}
 			record()
@@ -208,7 +208,7 @@ func race(t *testing.T, js1, js2 jetstream.JetStream, cfg natsjs.Config) {
 			wg.Go(func() {
 				cp := saver.Checkpoint{ID: saver.NewCheckpointID(head.CheckpointID), ChannelValues: map[string][]byte{"x": {byte(i)}}, ChannelVersions: map[string]uint64{"x": 2}}
 				<-start
-				_, errs[i] = s.Put(t.Context(), head, cp, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{"x": 2})
+				_, errs[i] = s.Put(t.Context(), saver.PutOp{Config: head, Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceLoop}, NewVersions: map[string]uint64{"x": 2}})
 			})
 		}
 		close(start)
@@ -349,14 +349,14 @@ type recording struct {
 	after func()
 }
 
-func (r *recording) Put(ctx context.Context, cfg saver.Config, cp saver.Checkpoint, md saver.Metadata, nv map[string]uint64) (saver.Config, error) {
-	out, err := r.Saver.Put(ctx, cfg, cp, md, nv)
+func (r *recording) Put(ctx context.Context, op saver.PutOp) (saver.Config, error) {
+	out, err := r.Saver.Put(ctx, op)
 	r.after()
 	return out, err
 }
 
-func (r *recording) PutWrites(ctx context.Context, cfg saver.Config, w []saver.Write, task string) error {
-	err := r.Saver.PutWrites(ctx, cfg, w, task)
+func (r *recording) PutWrites(ctx context.Context, op saver.WritesOp) error {
+	err := r.Saver.PutWrites(ctx, op)
 	r.after()
 	return err
 }

@@ -82,11 +82,11 @@ func putMarkedSized(t *testing.T, s saver.Saver, thread, text, runID string, n, 
 			ChannelValues:   map[string][]byte{"v": fmt.Appendf(nil, "%s-%d-%s", text, i, bytes.Repeat([]byte(text), pad/len(text)))},
 			ChannelVersions: map[string]uint64{"v": v},
 		}
-		cfg, err := s.Put(ctx, parent, cp, saver.Metadata{Source: saver.SourceLoop, Step: step, RunID: runID}, map[string]uint64{"v": v})
+		cfg, err := s.Put(ctx, saver.PutOp{Config: parent, Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceLoop, Step: step, RunID: runID}, NewVersions: map[string]uint64{"v": v}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutWrites(ctx, cfg, []saver.Write{{Channel: "v", Value: []byte(text + "-write")}}, fmt.Sprint("task-", step)); err != nil {
+		if err := s.PutWrites(ctx, saver.WritesOp{Config: cfg, Writes: []saver.Write{{Channel: "v", Value: []byte(text + "-write")}}, TaskID: fmt.Sprint("task-", step)}); err != nil {
 			t.Fatal(err)
 		}
 		parent = cfg

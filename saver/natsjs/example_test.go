@@ -33,7 +33,7 @@ func Example_embedded() {
 			ChannelValues:   map[string][]byte{"draft": []byte(draft)},
 			ChannelVersions: map[string]uint64{"draft": 1},
 		}
-		cfg, err := s.Put(ctx, parent, cp, saver.Metadata{Source: src}, map[string]uint64{"draft": 1})
+		cfg, err := s.Put(ctx, saver.PutOp{Config: parent, Checkpoint: cp, Metadata: saver.Metadata{Source: src}, NewVersions: map[string]uint64{"draft": 1}})
 		if err != nil {
 			panic(err)
 		}

@@ -45,12 +45,12 @@ func chat(t *testing.T, s saver.Saver, thread string, n, size int) []saver.Confi
 			ChannelValues:   map[string][]byte{"messages": msgs, "step": fmt.Append(nil, step)},
 			ChannelVersions: map[string]uint64{"messages": v, "step": v},
 		}
-		cfg, err := s.Put(ctx, parent, cp, saver.Metadata{Source: src, Step: step}, map[string]uint64{"messages": v, "step": v})
+		cfg, err := s.Put(ctx, saver.PutOp{Config: parent, Checkpoint: cp, Metadata: saver.Metadata{Source: src, Step: step}, NewVersions: map[string]uint64{"messages": v, "step": v}})
 		if err != nil {
 			t.Fatalf("turn %d: %v", i, err)
 		}
 		if i%3 == 0 {
-			if err := s.PutWrites(ctx, cfg, []saver.Write{{Channel: "messages", Value: []byte("w")}}, fmt.Sprint("task-", step)); err != nil {
+			if err := s.PutWrites(ctx, saver.WritesOp{Config: cfg, Writes: []saver.Write{{Channel: "messages", Value: []byte("w")}}, TaskID: fmt.Sprint("task-", step)}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -144,7 +144,7 @@ func putHostile(t *testing.T, s saver.Saver, thread, channel string, value []byt
 	v := slices.Max(slices.Collect(maps.Values(cp.ChannelVersions))) + 1
 	cp.ChannelValues[channel] = value
 	cp.ChannelVersions[channel] = v
-	cfg, err := s.Put(ctx, tu.Config, cp, saver.Metadata{Source: saver.SourceUpdate, Step: tu.Metadata.Step + 1}, map[string]uint64{channel: v})
+	cfg, err := s.Put(ctx, saver.PutOp{Config: tu.Config, Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceUpdate, Step: tu.Metadata.Step + 1}, NewVersions: map[string]uint64{channel: v}})
 	if err != nil {
 		t.Fatal(err)
 	}

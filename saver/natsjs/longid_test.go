@@ -35,8 +35,8 @@ func TestOverlongThreadIDIsInvalidAndHarmless(t *testing.T) {
 		cfg := saver.Config{ThreadID: id}
 		calls := map[string]error{}
 		_, calls["GetTuple"] = s.GetTuple(ctx, cfg)
-		_, calls["Put"] = s.Put(ctx, cfg, saver.Checkpoint{ID: saver.NewCheckpointID("")}, saver.Metadata{}, nil)
-		calls["PutWrites"] = s.PutWrites(ctx, saver.Config{ThreadID: id, CheckpointID: "x"}, nil, "task")
+		_, calls["Put"] = s.Put(ctx, saver.PutOp{Config: cfg, Checkpoint: saver.Checkpoint{ID: saver.NewCheckpointID("")}, Metadata: saver.Metadata{}, NewVersions: nil})
+		calls["PutWrites"] = s.PutWrites(ctx, saver.WritesOp{Config: saver.Config{ThreadID: id, CheckpointID: "x"}, Writes: nil, TaskID: "task"})
 		calls["DeleteThread"] = s.DeleteThread(ctx, id)
 		_, calls["ForkThread"] = s.ForkThread(ctx, saver.Config{ThreadID: "before"}, id)
 		_, calls["ReplayTo"] = s.ReplayTo(ctx, id, 1)

@@ -54,7 +54,7 @@ func TestServerGoingAwayIsAnErrorAndLosesNothing(t *testing.T) {
 	defer cancel()
 	lost := saver.Checkpoint{ID: saver.NewCheckpointID(want.Config.CheckpointID), ChannelValues: map[string][]byte{"messages": []byte("never stored")}}
 	start := time.Now()
-	if _, err := s.Put(ctx, want.Config, lost, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{"messages": 9}); err == nil {
+	if _, err := s.Put(ctx, saver.PutOp{Config: want.Config, Checkpoint: lost, Metadata: saver.Metadata{Source: saver.SourceLoop}, NewVersions: map[string]uint64{"messages": 9}}); err == nil {
 		t.Fatal("put with the server gone succeeded")
 	}
 	if _, err := s.GetTuple(ctx, saver.Config{ThreadID: "t"}); err == nil {

@@ -95,7 +95,7 @@ func record(t *testing.T) {
 		t.Fatal(err)
 	}
 	cp := saver.Checkpoint{ID: saver.NewCheckpointID(cfgs[7].CheckpointID), ChannelValues: map[string][]byte{"step": []byte("r")}, ChannelVersions: map[string]uint64{"step": 100}}
-	if _, err := s.Put(ctx, cfgs[7], cp, saver.Metadata{Source: saver.SourceLoop, Step: 8, RunID: "run-x", Extra: map[string]any{"k": int64(1)}}, map[string]uint64{"step": 100}); err != nil {
+	if _, err := s.Put(ctx, saver.PutOp{Config: cfgs[7], Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceLoop, Step: 8, RunID: "run-x", Extra: map[string]any{"k": int64(1)}}, NewVersions: map[string]uint64{"step": 100}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteForRuns(ctx, []string{"run-x"}); err != nil {

@@ -39,7 +39,7 @@ func setup(t *testing.T, rawURL string) saver.Saver {
 func roundTrip(t *testing.T, s saver.Saver) {
 	t.Helper()
 	cp := saver.Checkpoint{ID: saver.NewCheckpointID(""), TS: time.Now().UTC(), ChannelValues: map[string][]byte{"v": []byte("1")}, ChannelVersions: map[string]uint64{"v": 1}}
-	cfg, err := s.Put(t.Context(), saver.Config{ThreadID: "thread-" + cp.ID}, cp, saver.Metadata{Source: saver.SourceInput, Step: -1}, map[string]uint64{"v": 1})
+	cfg, err := s.Put(t.Context(), saver.PutOp{Config: saver.Config{ThreadID: "thread-" + cp.ID}, Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceInput, Step: -1}, NewVersions: map[string]uint64{"v": 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func TestServerGoingAwayIsAnErrorAndLosesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	lost := checkpoint(head.CheckpointID, "lost")
-	if _, err := s.Put(ctx, head, lost, loop(1), map[string]uint64{"v": 1}); err == nil {
+	if _, err := s.Put(ctx, saver.PutOp{Config: head, Checkpoint: lost, Metadata: loop(1), NewVersions: map[string]uint64{"v": 1}}); err == nil {
 		t.Fatal("put with the database gone succeeded")
 	}
 	if _, err := s.GetTuple(ctx, saver.Config{ThreadID: "t"}); err == nil {

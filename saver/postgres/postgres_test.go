@@ -60,7 +60,7 @@ func checkpoint(parent, value string) saver.Checkpoint {
 
 func put(t *testing.T, s saver.Saver, thread, parent string, md saver.Metadata, value string) saver.Config {
 	t.Helper()
-	cfg, err := s.Put(t.Context(), saver.Config{ThreadID: thread, CheckpointID: parent}, checkpoint(parent, value), md, map[string]uint64{"v": 1})
+	cfg, err := s.Put(t.Context(), saver.PutOp{Config: saver.Config{ThreadID: thread, CheckpointID: parent}, Checkpoint: checkpoint(parent, value), Metadata: md, NewVersions: map[string]uint64{"v": 1}})
 	if err != nil {
 		t.Fatalf("put on %q after %q: %v", thread, parent, err)
 	}
@@ -95,7 +95,7 @@ func TestTwoProcessesRacingOnAThreadOneConflicts(t *testing.T) {
 			cp := checkpoint(from.CheckpointID, "x")
 			wg.Go(func() {
 				<-start
-				cfg, err := s.Put(context.Background(), from, cp, loop(round), map[string]uint64{"v": 1})
+				cfg, err := s.Put(context.Background(), saver.PutOp{Config: from, Checkpoint: cp, Metadata: loop(round), NewVersions: map[string]uint64{"v": 1}})
 				mu.Lock()
 				defer mu.Unlock()
 				switch {

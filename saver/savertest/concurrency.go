@@ -23,7 +23,7 @@ var concurrencyCases = []testCase{
 		for i := range writers {
 			cps[i] = newCheckpoint(head.CheckpointID, map[string]string{"a": fmt.Sprint("writer-", i)}, 2)
 			wg.Go(func() {
-				_, errs[i] = s.Put(ctx(t), head, cps[i], meta(saver.SourceLoop, 0), map[string]uint64{"a": 2})
+				_, errs[i] = s.Put(ctx(t), saver.PutOp{Config: head, Checkpoint: cps[i], Metadata: meta(saver.SourceLoop, 0), NewVersions: map[string]uint64{"a": 2}})
 			})
 		}
 		wg.Wait()
@@ -62,11 +62,11 @@ var concurrencyCases = []testCase{
 					}
 					cp := newCheckpoint(cfg.CheckpointID, map[string]string{"n": fmt.Sprint(step)}, uint64(step+1))
 					var err error
-					if cfg, err = s.Put(ctx(t), cfg, cp, meta(src, step-1), map[string]uint64{"n": uint64(step + 1)}); err != nil {
+					if cfg, err = s.Put(ctx(t), saver.PutOp{Config: cfg, Checkpoint: cp, Metadata: meta(src, step-1), NewVersions: map[string]uint64{"n": uint64(step + 1)}}); err != nil {
 						errs <- fmt.Errorf("thread %s step %d: %w", thread, step, err)
 						return
 					}
-					if err := s.PutWrites(ctx(t), cfg, []saver.Write{w("n", "w")}, "task"); err != nil {
+					if err := s.PutWrites(ctx(t), saver.WritesOp{Config: cfg, Writes: []saver.Write{w("n", "w")}, TaskID: "task"}); err != nil {
 						errs <- fmt.Errorf("thread %s step %d writes: %w", thread, step, err)
 						return
 					}
@@ -95,7 +95,7 @@ var concurrencyCases = []testCase{
 		errs := make([]error, tasks)
 		for i := range tasks {
 			wg.Go(func() {
-				errs[i] = s.PutWrites(ctx(t), c, []saver.Write{w("out", fmt.Sprint(i))}, fmt.Sprint("task-", i))
+				errs[i] = s.PutWrites(ctx(t), saver.WritesOp{Config: c, Writes: []saver.Write{w("out", fmt.Sprint(i))}, TaskID: fmt.Sprint("task-", i)})
 			})
 		}
 		wg.Wait()

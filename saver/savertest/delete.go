@@ -11,7 +11,7 @@ var deleteCases = []testCase{
 		for _, ns := range namespaces {
 			b := on(t, s, "doomed", ns)
 			c := b.put("", meta(saver.SourceInput, -1), map[string]string{"a": "1"})
-			must(t, s.PutWrites(ctx(t), c, []saver.Write{w("a", "2")}, "task"))
+			must(t, s.PutWrites(ctx(t), saver.WritesOp{Config: c, Writes: []saver.Write{w("a", "2")}, TaskID: "task"}))
 			b.put(c.CheckpointID, meta(saver.SourceLoop, 0), map[string]string{"a": "2"})
 		}
 		must(t, s.DeleteThread(ctx(t), "doomed"))
@@ -26,7 +26,7 @@ var deleteCases = []testCase{
 	{"LeavesOtherThreadsIntact", func(t *testing.T, s saver.Saver, _ string) {
 		keep := on(t, s, "keep", "")
 		kc := keep.put("", meta(saver.SourceInput, -1), map[string]string{"a": "kept"})
-		must(t, s.PutWrites(ctx(t), kc, []saver.Write{w("a", "w")}, "task"))
+		must(t, s.PutWrites(ctx(t), saver.WritesOp{Config: kc, Writes: []saver.Write{w("a", "w")}, TaskID: "task"}))
 		on(t, s, "doomed", "").put("", meta(saver.SourceInput, -1), map[string]string{"a": "gone"})
 		must(t, s.DeleteThread(ctx(t), "doomed"))
 		got := keep.get("")
@@ -51,9 +51,9 @@ var deleteCases = []testCase{
 		c := b.put("", meta(saver.SourceInput, -1), map[string]string{"a": "1"})
 		must(t, s.DeleteThread(ctx(t), "doomed"))
 		late := newCheckpoint(c.CheckpointID, map[string]string{"a": "late"}, 2)
-		_, err := s.Put(ctx(t), c, late, meta(saver.SourceLoop, 0), map[string]uint64{"a": 2})
+		_, err := s.Put(ctx(t), saver.PutOp{Config: c, Checkpoint: late, Metadata: meta(saver.SourceLoop, 0), NewVersions: map[string]uint64{"a": 2}})
 		wantErr(t, err, saver.ErrDeleted, "put on a deleted parent")
-		wantErr(t, s.PutWrites(ctx(t), c, []saver.Write{w("a", "late")}, "task"), saver.ErrDeleted, "writes to a deleted checkpoint")
+		wantErr(t, s.PutWrites(ctx(t), saver.WritesOp{Config: c, Writes: []saver.Write{w("a", "late")}, TaskID: "task"}), saver.ErrDeleted, "writes to a deleted checkpoint")
 		_, err = s.GetTuple(ctx(t), saver.Config{ThreadID: "doomed"})
 		wantErr(t, err, saver.ErrNotFound, "deleted thread after late writes")
 	}},
@@ -108,9 +108,9 @@ func lateWritesStayDeleted(t *testing.T, s saver.Saver, seed func(dst string) (s
 		t.Fatalf("seed a deleted thread id: %v", err)
 	}
 	late := newCheckpoint(c.CheckpointID, map[string]string{"a": "late"}, 2)
-	_, err = s.Put(ctx(t), c, late, meta(saver.SourceLoop, 1), map[string]uint64{"a": 2})
+	_, err = s.Put(ctx(t), saver.PutOp{Config: c, Checkpoint: late, Metadata: meta(saver.SourceLoop, 1), NewVersions: map[string]uint64{"a": 2}})
 	wantErr(t, err, saver.ErrDeleted, "put on a checkpoint deleted before the thread id was seeded again")
-	wantErr(t, s.PutWrites(ctx(t), c, []saver.Write{w("a", "late")}, "task"), saver.ErrDeleted,
+	wantErr(t, s.PutWrites(ctx(t), saver.WritesOp{Config: c, Writes: []saver.Write{w("a", "late")}, TaskID: "task"}), saver.ErrDeleted,
 		"writes to a checkpoint deleted before the thread id was seeded again")
 	_, err = s.GetTuple(ctx(t), b.cfg(late.ID))
 	wantErr(t, err, saver.ErrNotFound, "the refused late checkpoint")

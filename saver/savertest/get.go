@@ -18,7 +18,7 @@ var getCases = []testCase{
 		cp.VersionsSeen = map[string]map[string]uint64{"node": {"a": 1}}
 		md := meta(saver.SourceLoop, 0)
 		md.Parents = map[string]string{"": "p"}
-		second, err := s.Put(ctx(t), first, cp, md, map[string]uint64{"a": 2, "b": 2})
+		second, err := s.Put(ctx(t), saver.PutOp{Config: first, Checkpoint: cp, Metadata: md, NewVersions: map[string]uint64{"a": 2, "b": 2}})
 		must(t, err)
 		for _, cfg := range []saver.Config{second, b.cfg("")} {
 			tu, err := s.GetTuple(ctx(t), cfg)
@@ -43,7 +43,7 @@ var getCases = []testCase{
 		first := b.put("", meta(saver.SourceInput, -1), map[string]string{"a": "1"})
 		second := b.put(first.CheckpointID, meta(saver.SourceLoop, 0), map[string]string{"a": "2"})
 		b.put(second.CheckpointID, meta(saver.SourceLoop, 1), map[string]string{"a": "3"})
-		must(t, s.PutWrites(ctx(t), second, []saver.Write{w("a", "w")}, "task"))
+		must(t, s.PutWrites(ctx(t), saver.WritesOp{Config: second, Writes: []saver.Write{w("a", "w")}, TaskID: "task"}))
 
 		got := b.get(second.CheckpointID)
 		if got.Config != second || got.ParentConfig == nil || *got.ParentConfig != first {
@@ -92,7 +92,7 @@ var getCases = []testCase{
 			if i == 0 {
 				md = meta(saver.SourceInput, -1)
 			}
-			cfg, err := s.Put(ctx(t), b.cfg(parent), cp, md, maps.Clone(cp.ChannelVersions))
+			cfg, err := s.Put(ctx(t), saver.PutOp{Config: b.cfg(parent), Checkpoint: cp, Metadata: md, NewVersions: maps.Clone(cp.ChannelVersions)})
 			must(t, err)
 			put = append(put, cfg)
 			parent = cfg.CheckpointID

@@ -55,7 +55,7 @@ func meta(source saver.Source, step int) saver.Metadata {
 func (b *builder) put(parent string, md saver.Metadata, values map[string]string) saver.Config {
 	b.t.Helper()
 	cp := newCheckpoint(parent, values, 1)
-	got, err := b.s.Put(ctx(b.t), b.cfg(parent), cp, md, maps.Clone(cp.ChannelVersions))
+	got, err := b.s.Put(ctx(b.t), saver.PutOp{Config: b.cfg(parent), Checkpoint: cp, Metadata: md, NewVersions: maps.Clone(cp.ChannelVersions)})
 	if err != nil {
 		b.t.Fatalf("put %s after %q: %v", cp.ID, parent, err)
 	}

@@ -23,11 +23,11 @@ func RunLargeValues(t *testing.T, newSaver NewSaver) {
 		big[0], big[len(big)/2], big[len(big)-1] = 'A', 'M', 'Z'
 		cp := newCheckpoint("", map[string]string{"small": "s"}, 1)
 		cp.ChannelValues["big"], cp.ChannelVersions["big"] = big, 1
-		cfg, err := s.Put(ctx(t), b.cfg(""), cp, meta(saver.SourceInput, -1), map[string]uint64{"big": 1, "small": 1})
+		cfg, err := s.Put(ctx(t), saver.PutOp{Config: b.cfg(""), Checkpoint: cp, Metadata: meta(saver.SourceInput, -1), NewVersions: map[string]uint64{"big": 1, "small": 1}})
 		must(t, err)
 		write := bytes.Clone(big)
 		write[1] = 'W'
-		must(t, s.PutWrites(ctx(t), cfg, []saver.Write{{Channel: "big", Value: write}}, "task"))
+		must(t, s.PutWrites(ctx(t), saver.WritesOp{Config: cfg, Writes: []saver.Write{{Channel: "big", Value: write}}, TaskID: "task"}))
 		got := b.get(cfg.CheckpointID)
 		if !bytes.Equal(got.Checkpoint.ChannelValues["big"], big) {
 			t.Fatalf("a value of %d bytes read back as %d bytes, not equal", len(big), len(got.Checkpoint.ChannelValues["big"]))

@@ -21,7 +21,7 @@ func runList(t *testing.T, newSaver NewSaver) {
 			for _, ns := range namespaces {
 				b := on(t, s, thread, ns)
 				parent := b.put("", meta(saver.SourceInput, -1), map[string]string{"who": thread + "/" + ns})
-				must(t, s.PutWrites(ctx(t), parent, []saver.Write{w("who", "write")}, "task-"+thread))
+				must(t, s.PutWrites(ctx(t), saver.WritesOp{Config: parent, Writes: []saver.Write{w("who", "write")}, TaskID: "task-" + thread}))
 				child := b.put(parent.CheckpointID, meta(saver.SourceLoop, 0), map[string]string{"n": "1"})
 				stored = append(stored, b.get(parent.CheckpointID), b.get(child.CheckpointID))
 			}

@@ -20,7 +20,7 @@ func history(t *testing.T, s saver.Saver, thread, runID string) []saver.Config {
 			md := saver.Metadata{Source: saver.SourceLoop, Step: i - 1, RunID: runID}
 			c = b.put(c.CheckpointID, md, map[string]string{"v": string(rune('0' + i)), "ns": ns})
 			if i == 1 {
-				must(t, s.PutWrites(ctx(t), c, []saver.Write{w("v", "pending")}, "task"))
+				must(t, s.PutWrites(ctx(t), saver.WritesOp{Config: c, Writes: []saver.Write{w("v", "pending")}, TaskID: "task"}))
 			}
 			out = append(out, c)
 		}
@@ -206,7 +206,7 @@ var optionalCases = []testCase{
 		b := on(t, s, "mixed", "")
 		first := b.put("", saver.Metadata{Source: saver.SourceInput, Step: -1, RunID: "old"}, map[string]string{"a": "1", "b": "1"})
 		cp := newCheckpoint(first.CheckpointID, map[string]string{"a": "2", "b": "1"}, 2)
-		second, err := s.Put(ctx(t), first, cp, saver.Metadata{Source: saver.SourceLoop, RunID: "new"}, map[string]uint64{"a": 2})
+		second, err := s.Put(ctx(t), saver.PutOp{Config: first, Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceLoop, RunID: "new"}, NewVersions: map[string]uint64{"a": 2}})
 		must(t, err)
 		must(t, d.DeleteForRuns(ctx(t), []string{"old"}))
 		wantValues(t, b.get(second.CheckpointID), map[string]string{"a": "2", "b": "1"})

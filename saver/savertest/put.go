@@ -13,7 +13,7 @@ var putCases = []testCase{
 		b := on(t, s, "thread-1", ns)
 		first := b.put("", meta(saver.SourceInput, -1), map[string]string{"a": "1"})
 		cp := newCheckpoint(first.CheckpointID, map[string]string{"a": "2"}, 2)
-		got, err := s.Put(ctx(t), first, cp, meta(saver.SourceLoop, 0), map[string]uint64{"a": 2})
+		got, err := s.Put(ctx(t), saver.PutOp{Config: first, Checkpoint: cp, Metadata: meta(saver.SourceLoop, 0), NewVersions: map[string]uint64{"a": 2}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +34,7 @@ var putCases = []testCase{
 				"tags": []any{"a", int64(1)}, "nested": map[string]any{"k": "v"},
 			},
 		}
-		got, err := s.Put(ctx(t), parent, cp, md, maps.Clone(cp.ChannelVersions))
+		got, err := s.Put(ctx(t), saver.PutOp{Config: parent, Checkpoint: cp, Metadata: md, NewVersions: maps.Clone(cp.ChannelVersions)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,11 +44,11 @@ var putCases = []testCase{
 	}},
 	{"RequiresThreadID", func(t *testing.T, s saver.Saver, ns string) {
 		cp := newCheckpoint("", nil, 1)
-		_, err := s.Put(ctx(t), saver.Config{CheckpointNS: ns}, cp, meta(saver.SourceInput, -1), nil)
+		_, err := s.Put(ctx(t), saver.PutOp{Config: saver.Config{CheckpointNS: ns}, Checkpoint: cp, Metadata: meta(saver.SourceInput, -1), NewVersions: nil})
 		wantErr(t, err, saver.ErrInvalid, "put without thread id")
 	}},
 	{"RequiresCheckpointID", func(t *testing.T, s saver.Saver, ns string) {
-		_, err := s.Put(ctx(t), saver.Config{ThreadID: "t", CheckpointNS: ns}, saver.Checkpoint{}, meta(saver.SourceInput, -1), nil)
+		_, err := s.Put(ctx(t), saver.PutOp{Config: saver.Config{ThreadID: "t", CheckpointNS: ns}, Checkpoint: saver.Checkpoint{}, Metadata: meta(saver.SourceInput, -1), NewVersions: nil})
 		wantErr(t, err, saver.ErrInvalid, "put without checkpoint id")
 	}},
 	{"StoresOnlyNewVersions/none", func(t *testing.T, s saver.Saver, ns string) {
@@ -65,14 +65,14 @@ var putCases = []testCase{
 		parent := b.put("", meta(saver.SourceInput, -1), map[string]string{"messages": "hi", "step": "1"})
 		cp := newCheckpoint(parent.CheckpointID, map[string]string{"messages": "hi", "step": "2"}, 1)
 		cp.ChannelVersions["step"] = 2
-		if _, err := s.Put(ctx(t), parent, cp, meta(saver.SourceLoop, 0), map[string]uint64{"step": 2}); err != nil {
+		if _, err := s.Put(ctx(t), saver.PutOp{Config: parent, Checkpoint: cp, Metadata: meta(saver.SourceLoop, 0), NewVersions: map[string]uint64{"step": 2}}); err != nil {
 			t.Fatal(err)
 		}
 		child := b.get(cp.ID)
 		wantValues(t, child, map[string]string{"messages": "hi", "step": "2"})
 		// and a grandchild that changes nothing still sees both
 		gc := newCheckpoint(cp.ID, map[string]string{"messages": "hi", "step": "2"}, 1)
-		if _, err := s.Put(ctx(t), child.Config, gc, meta(saver.SourceLoop, 1), nil); err != nil {
+		if _, err := s.Put(ctx(t), saver.PutOp{Config: child.Config, Checkpoint: gc, Metadata: meta(saver.SourceLoop, 1), NewVersions: nil}); err != nil {
 			t.Fatal(err)
 		}
 		wantValues(t, b.get(gc.ID), map[string]string{"messages": "hi", "step": "2"})
@@ -82,7 +82,7 @@ var putCases = []testCase{
 		cp := newCheckpoint("", map[string]string{"a": "1"}, 1)
 		for _, v := range []string{"1", "2"} {
 			cp.ChannelValues["a"] = []byte(v)
-			if _, err := s.Put(ctx(t), b.cfg(""), cp, meta(saver.SourceInput, -1), map[string]uint64{"a": 1}); err != nil {
+			if _, err := s.Put(ctx(t), saver.PutOp{Config: b.cfg(""), Checkpoint: cp, Metadata: meta(saver.SourceInput, -1), NewVersions: map[string]uint64{"a": 1}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -106,7 +106,7 @@ var putCases = []testCase{
 				src, step = saver.SourceInput, -1
 			}
 			cp := newCheckpoint(parent, map[string]string{"log": string(log), "n": string(rune('a' + i))}, uint64(i+1))
-			cfg, err := s.Put(ctx(t), b.cfg(parent), cp, meta(src, step), maps.Clone(cp.ChannelVersions))
+			cfg, err := s.Put(ctx(t), saver.PutOp{Config: b.cfg(parent), Checkpoint: cp, Metadata: meta(src, step), NewVersions: maps.Clone(cp.ChannelVersions)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ var putCases = []testCase{
 		edited := bytes.Clone(log)
 		edited[10] = 'Z'
 		cp := newCheckpoint(parent, map[string]string{"log": string(edited)}, 99)
-		if _, err := s.Put(ctx(t), b.cfg(parent), cp, meta(saver.SourceLoop, 20), map[string]uint64{"log": 99}); err != nil {
+		if _, err := s.Put(ctx(t), saver.PutOp{Config: b.cfg(parent), Checkpoint: cp, Metadata: meta(saver.SourceLoop, 20), NewVersions: map[string]uint64{"log": 99}}); err != nil {
 			t.Fatal(err)
 		}
 		if got := b.get(cp.ID).Checkpoint.ChannelValues["log"]; !bytes.Equal(got, edited) {
@@ -141,7 +141,7 @@ var putCases = []testCase{
 		cp := newCheckpoint("", nil, 1)
 		cp.ChannelValues["big"] = big
 		cp.ChannelVersions["big"] = 1
-		if _, err := s.Put(ctx(t), b.cfg(""), cp, meta(saver.SourceInput, -1), map[string]uint64{"big": 1}); err != nil {
+		if _, err := s.Put(ctx(t), saver.PutOp{Config: b.cfg(""), Checkpoint: cp, Metadata: meta(saver.SourceInput, -1), NewVersions: map[string]uint64{"big": 1}}); err != nil {
 			t.Fatal(err)
 		}
 		if got := b.get(cp.ID).Checkpoint.ChannelValues["big"]; !bytes.Equal(got, big) {
@@ -153,7 +153,7 @@ var putCases = []testCase{
 		head := b.put("", meta(saver.SourceInput, -1), map[string]string{"a": "0"})
 		winner := b.put(head.CheckpointID, meta(saver.SourceLoop, 0), map[string]string{"a": "winner"})
 		loser := newCheckpoint(head.CheckpointID, map[string]string{"a": "loser"}, 2)
-		_, err := s.Put(ctx(t), head, loser, meta(saver.SourceLoop, 0), map[string]uint64{"a": 2})
+		_, err := s.Put(ctx(t), saver.PutOp{Config: head, Checkpoint: loser, Metadata: meta(saver.SourceLoop, 0), NewVersions: map[string]uint64{"a": 2}})
 		wantErr(t, err, saver.ErrConflict, "second loop child of one parent")
 		_, err = s.GetTuple(ctx(t), b.cfg(loser.ID))
 		wantErr(t, err, saver.ErrNotFound, "the loser's checkpoint")
@@ -182,7 +182,7 @@ var putCases = []testCase{
 		var sibs []saver.Config
 		for _, v := range []string{"left", "right", "middle"} {
 			cp := newCheckpoint(root.CheckpointID, map[string]string{"a": v, "keep": "k"}, 2)
-			cfg, err := s.Put(ctx(t), root, cp, meta(saver.SourceFork, 0), map[string]uint64{"a": 2})
+			cfg, err := s.Put(ctx(t), saver.PutOp{Config: root, Checkpoint: cp, Metadata: meta(saver.SourceFork, 0), NewVersions: map[string]uint64{"a": 2}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -204,7 +204,7 @@ func putWithNewVersions(t *testing.T, s saver.Saver, ns string, newChannels []st
 	for _, ch := range newChannels {
 		nv[ch] = 1
 	}
-	if _, err := s.Put(ctx(t), b.cfg(""), cp, meta(saver.SourceInput, -1), nv); err != nil {
+	if _, err := s.Put(ctx(t), saver.PutOp{Config: b.cfg(""), Checkpoint: cp, Metadata: meta(saver.SourceInput, -1), NewVersions: nv}); err != nil {
 		t.Fatal(err)
 	}
 	wantValues(t, b.get(cp.ID), want)

@@ -88,11 +88,11 @@ func markedLine(t *testing.T, s saver.Saver, thread, ns, runID, prefix string, n
 		if prev == "" {
 			md.Source, md.Step = saver.SourceInput, -1
 		}
-		cfg, err := s.Put(ctx(t), b.cfg(prev), cp, md, maps.Clone(cp.ChannelVersions))
+		cfg, err := s.Put(ctx(t), saver.PutOp{Config: b.cfg(prev), Checkpoint: cp, Metadata: md, NewVersions: maps.Clone(cp.ChannelVersions)})
 		if err != nil {
 			t.Fatalf("put %s on %q: %v", value, thread, err)
 		}
-		must(t, s.PutWrites(ctx(t), cfg, []saver.Write{w("v", write)}, "task"))
+		must(t, s.PutWrites(ctx(t), saver.WritesOp{Config: cfg, Writes: []saver.Write{w("v", write)}, TaskID: "task"}))
 		markers = append(markers, value, write)
 		prev = cfg.CheckpointID
 	}

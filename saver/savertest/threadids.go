@@ -24,7 +24,7 @@ func runThreadIDs(t *testing.T, newSaver NewSaver) {
 		for _, id := range threadIDs {
 			b := on(t, s, id, "")
 			c := b.put("", meta(saver.SourceInput, -1), map[string]string{"id": id})
-			must(t, s.PutWrites(ctx(t), c, []saver.Write{w("id", id)}, "task"))
+			must(t, s.PutWrites(ctx(t), saver.WritesOp{Config: c, Writes: []saver.Write{w("id", id)}, TaskID: "task"}))
 		}
 		for _, id := range threadIDs {
 			tu := on(t, s, id, "").get("")
@@ -78,7 +78,7 @@ func runThreadIDLimits(t *testing.T, newSaver NewSaver) {
 		s := newSaver(t)
 		b := on(t, s, longest, "")
 		c := b.put("", meta(saver.SourceInput, -1), map[string]string{"a": "1"})
-		must(t, s.PutWrites(ctx(t), c, []saver.Write{w("a", "w")}, "task"))
+		must(t, s.PutWrites(ctx(t), saver.WritesOp{Config: c, Writes: []saver.Write{w("a", "w")}, TaskID: "task"}))
 		c = b.put(c.CheckpointID, meta(saver.SourceLoop, 0), map[string]string{"a": "2"})
 		if got := b.get(""); got.Config != c || got.Config.ThreadID != longest {
 			t.Fatalf("latest is %+v, want %+v", got.Config, c)
@@ -118,11 +118,11 @@ func overlongCalls(t *testing.T, s saver.Saver, src saver.Config) map[string]fun
 	cp := newCheckpoint("", map[string]string{"a": "1"}, 1)
 	calls := map[string]func() error{
 		"Put": func() error {
-			_, err := s.Put(ctx(t), long, cp, meta(saver.SourceInput, -1), map[string]uint64{"a": 1})
+			_, err := s.Put(ctx(t), saver.PutOp{Config: long, Checkpoint: cp, Metadata: meta(saver.SourceInput, -1), NewVersions: map[string]uint64{"a": 1}})
 			return err
 		},
 		"PutWrites": func() error {
-			return s.PutWrites(ctx(t), saver.Config{ThreadID: overlong, CheckpointID: src.CheckpointID}, []saver.Write{w("a", "w")}, "task")
+			return s.PutWrites(ctx(t), saver.WritesOp{Config: saver.Config{ThreadID: overlong, CheckpointID: src.CheckpointID}, Writes: []saver.Write{w("a", "w")}, TaskID: "task"})
 		},
 		"GetTuple": func() error {
 			_, err := s.GetTuple(ctx(t), long)

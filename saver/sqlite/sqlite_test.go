@@ -38,7 +38,7 @@ func open(t *testing.T, path string) *sqlite.Saver {
 
 func put(t *testing.T, s saver.Saver, thread, parent string, md saver.Metadata, value string) saver.Config {
 	t.Helper()
-	cfg, err := s.Put(t.Context(), saver.Config{ThreadID: thread, CheckpointID: parent}, checkpoint(parent, value), md, map[string]uint64{"v": 1})
+	cfg, err := s.Put(t.Context(), saver.PutOp{Config: saver.Config{ThreadID: thread, CheckpointID: parent}, Checkpoint: checkpoint(parent, value), Metadata: md, NewVersions: map[string]uint64{"v": 1}})
 	if err != nil {
 		t.Fatalf("put on %q after %q: %v", thread, parent, err)
 	}
@@ -67,7 +67,7 @@ func TestTwoHandlesRacingOnAThreadOneConflicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	won := put(t, a, "race", first.CheckpointID, loop(0), "a")
-	_, err := b.Put(t.Context(), first, checkpoint(first.CheckpointID, "b"), loop(0), map[string]uint64{"v": 1})
+	_, err := b.Put(t.Context(), saver.PutOp{Config: first, Checkpoint: checkpoint(first.CheckpointID, "b"), Metadata: loop(0), NewVersions: map[string]uint64{"v": 1}})
 	if !errors.Is(err, saver.ErrConflict) {
 		t.Fatalf("second writer: got %v, want conflict", err)
 	}
@@ -96,7 +96,7 @@ func TestConcurrentWritersAreNeverLocked(t *testing.T) {
 				if parent == "" {
 					md = saver.Metadata{Source: saver.SourceUpdate}
 				}
-				cfg, err := s.Put(context.Background(), saver.Config{ThreadID: thread, CheckpointID: parent}, checkpoint(parent, "x"), md, map[string]uint64{"v": 1})
+				cfg, err := s.Put(context.Background(), saver.PutOp{Config: saver.Config{ThreadID: thread, CheckpointID: parent}, Checkpoint: checkpoint(parent, "x"), Metadata: md, NewVersions: map[string]uint64{"v": 1}})
 				if errors.Is(err, saver.ErrConflict) {
 					continue // another goroutine extended the same line first
 				}

@@ -118,7 +118,7 @@ func (w *workload) write(ctx context.Context, thread string) {
 		}
 		pctx, cancel := context.WithTimeout(ctx, w.putTime)
 		began := time.Now()
-		cfg, err := w.s.Put(pctx, parent, *cp, saver.Metadata{Source: src, Step: step}, map[string]uint64{"step": uint64(step + 2)})
+		cfg, err := w.s.Put(pctx, saver.PutOp{Config: parent, Checkpoint: *cp, Metadata: saver.Metadata{Source: src, Step: step}, NewVersions: map[string]uint64{"step": uint64(step + 2)}})
 		hung := time.Since(began) >= w.hangAt
 		cancel()
 		if err == nil {

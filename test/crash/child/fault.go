@@ -58,7 +58,7 @@ func duplicateWrites(ctx context.Context, s saver.Saver, cfg graph.Config) error
 					again = append(again, saver.Write{Channel: x.Channel, Value: x.Value})
 				}
 			}
-			return s.PutWrites(ctx, tu.Config, again, w.TaskID)
+			return s.PutWrites(ctx, saver.WritesOp{Config: tu.Config, Writes: again, TaskID: w.TaskID})
 		}
 	}
 	return fmt.Errorf("duplicate writes: thread %q has no node writes", cfg.ThreadID)
