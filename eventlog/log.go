@@ -182,8 +182,13 @@ func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
 			id, err := l.Thread(subj)
 			if errors.Is(err, ErrHashedToken) {
 				id, err = l.hashedThread(ctx, subj)
-				if ctx.Err() != nil {
-					yield("", fmt.Errorf("stream %s subjects: %w", l.cfg.Stream, ctx.Err()))
+				if errors.Is(err, jetstream.ErrMsgNotFound) {
+					continue // purged since the listing
+				}
+				if err != nil && !errors.Is(err, saver.ErrInvalid) && !errors.Is(err, saver.ErrCorrupt) {
+					// A thread must not go missing from the list because
+					// a read failed.
+					yield("", fmt.Errorf("stream %s: thread of %s: %w", l.cfg.Stream, subj, err))
 					return
 				}
 			}

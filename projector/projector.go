@@ -295,11 +295,16 @@ func (p *Projector) fill(ctx context.Context, pr *projection, thread string, to 
 }
 
 // apply folds one event and reports whether it replaced the thread's state
-// (a seed or a tombstone), after which a snapshot is due. A corrupt event is
-// logged with its thread and sequence and skipped.
+// (a seed or a tombstone), after which a snapshot is due. A corrupt event,
+// or one bound to another thread, is logged with its thread and sequence
+// and skipped.
 func (p *Projector) apply(pr *projection, seq uint64, payload []byte) bool {
 	pr.bytesSince += len(payload)
 	recs, err := event.Decode(payload)
+	if err == nil && len(recs) > 0 && recs[0].Thread != "" && recs[0].Thread != pr.t.Binding() {
+		// Written for another thread and published again on this one.
+		err = &event.DecodeError{Err: fmt.Errorf("event bound to another thread (binding %s, want %s)", recs[0].Thread, pr.t.Binding())}
+	}
 	if err != nil {
 		var de *event.DecodeError
 		if errors.As(err, &de) {

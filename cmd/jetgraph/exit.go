@@ -25,6 +25,13 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// badInput is a well-formed command whose input the graph refuses (an
+// unknown node): exit code 1, and 400 from the ui's API.
+type badInput struct{ err error }
+
+func (e badInput) Error() string { return e.err.Error() }
+func (e badInput) Unwrap() error { return e.err }
+
 // Main runs the command line args and returns the process's exit code,
 // printing an error on stderr in one line.
 func Main(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -10,6 +10,7 @@
 //	jetgraph history t1 --tree
 //	jetgraph state t1 --seq 3 --json
 //	jetgraph tail t1
+//	jetgraph ui --listen 127.0.0.1:8080               # the threads in a web page
 //
 // Every command has --help. The saver is --saver URL, or JETGRAPH_SAVER, or
 // an embedded JetStream server on --data DIR (JETGRAPH_DATA).

@@ -35,6 +35,10 @@ func modelName(r openai.Replier) string {
 	return "the offline model (message/fakemodel)"
 }
 
+// chatNodes are the nodes an update may name as its source: the input
+// and chatGraph's nodes.
+var chatNodes = []string{graph.START, "chat"}
+
 // chatGraph is the demo's and chat's graph: one node that answers the
 // conversation. Its state type decodes every thread the commands show.
 func chatGraph(s saver.Saver, m openai.Replier) (*graph.Graph[demo.State], error) {

@@ -85,6 +85,33 @@ type jsonCheckpoint struct {
 	CreatedAt    time.Time   `json:"created_at"`
 	Messages     int         `json:"messages"`
 	Values       *jsonValues `json:"values,omitempty"`
+	// Tasks and Interrupts come with the values: the next step's tasks,
+	// with the errors of those that failed and the interrupts of those
+	// waiting for a resume value.
+	Tasks      []jsonTask      `json:"tasks,omitempty"`
+	Interrupts []jsonInterrupt `json:"interrupts,omitempty"`
+}
+
+type jsonTask struct {
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	Done       bool            `json:"done"`
+	Error      string          `json:"error,omitempty"`
+	Interrupts []jsonInterrupt `json:"interrupts,omitempty"`
+}
+
+type jsonInterrupt struct {
+	ID    string `json:"id"`
+	Node  string `json:"node"`
+	Value any    `json:"value"`
+}
+
+func toJSONInterrupts(in []graph.InterruptInfo) []jsonInterrupt {
+	var out []jsonInterrupt
+	for _, i := range in {
+		out = append(out, jsonInterrupt{ID: i.ID, Node: i.Node, Value: i.Value})
+	}
+	return out
 }
 
 type jsonRef struct {
@@ -107,6 +134,11 @@ func toJSONCheckpoint(s graph.Snapshot[demo.State], withValues bool) jsonCheckpo
 	if withValues {
 		v := toJSONValues(s.Values)
 		j.Values = &v
+		for _, t := range s.Tasks {
+			j.Tasks = append(j.Tasks, jsonTask{ID: t.ID, Name: t.Name, Done: t.Done, Error: t.Error,
+				Interrupts: toJSONInterrupts(t.Interrupts)})
+		}
+		j.Interrupts = toJSONInterrupts(s.Interrupts)
 	}
 	return j
 }

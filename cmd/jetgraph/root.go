@@ -65,7 +65,7 @@ one line.`,
 		a.replayCmd(), a.forkCmd(), a.updateCmd(), a.resumeCmd(),
 		a.tailCmd(), a.eventsCmd(), a.auditCmd(),
 		a.deleteCmd(), a.pruneCmd(), a.rebuildCmd(), a.projectorCmd(),
-		a.graphCmd(),
+		a.graphCmd(), a.uiCmd(),
 	)
 	return root
 }

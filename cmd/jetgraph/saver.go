@@ -133,7 +133,14 @@ func (se *session) requireThread(ctx context.Context, thread string) error {
 	}
 	_, err := se.s.GetTuple(ctx, saver.Config{ThreadID: thread})
 	if errors.Is(err, saver.ErrNotFound) {
-		return fmt.Errorf("thread %q: no such thread", thread)
+		return noThreadError{thread}
 	}
 	return err
 }
+
+// noThreadError is a thread that holds no checkpoint; it matches
+// saver.ErrNotFound.
+type noThreadError struct{ thread string }
+
+func (e noThreadError) Error() string { return fmt.Sprintf("thread %q: no such thread", e.thread) }
+func (e noThreadError) Unwrap() error { return saver.ErrNotFound }

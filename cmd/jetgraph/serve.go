@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -25,16 +23,9 @@ picks a free port. It runs until interrupted.`,
 			if a.data == "" {
 				return usagef("serve: --data DIR names the data directory")
 			}
-			host, portText, err := net.SplitHostPort(listen)
+			port, err := checkLoopback("serve", listen)
 			if err != nil {
-				return usagef("serve: --listen %q: %v", listen, err)
-			}
-			port, err := strconv.Atoi(portText)
-			if err != nil || port < 0 || port > 65535 {
-				return usagef("serve: --listen %q: bad port", listen)
-			}
-			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-				return usagef("serve: --listen %q: the embedded server listens on loopback only (127.0.0.1)", listen)
+				return err
 			}
 			ctx := cmd.Context()
 			srv, err := natsembed.Start(ctx, natsembed.Options{Dir: a.data, Listen: true, Port: port})

@@ -38,15 +38,15 @@ thread's event N (which needs a saver with an event log).`,
 			}
 			defer se.close()
 			thread := argv[0]
-			if err := se.requireThread(ctx, thread); err != nil {
-				return err
-			}
 			if seq != 0 {
+				if err := se.requireThread(ctx, thread); err != nil {
+					return err
+				}
 				if checkpoint, err = se.checkpointAtSeq(ctx, thread, seq, false, "state --seq"); err != nil {
 					return err
 				}
 			}
-			snap, err := se.snapshot(ctx, thread, checkpoint)
+			snap, err := se.state(ctx, thread, checkpoint)
 			if err != nil {
 				return err
 			}
@@ -69,6 +69,15 @@ thread's event N (which needs a saver with an event log).`,
 	return cmd
 }
 
+// state returns the state of a thread that must exist at checkpoint (the
+// latest if ""): what "state" shows and the ui's API answers.
+func (se *session) state(ctx context.Context, thread, checkpoint string) (graph.Snapshot[demo.State], error) {
+	if err := se.requireThread(ctx, thread); err != nil {
+		return graph.Snapshot[demo.State]{}, err
+	}
+	return se.snapshot(ctx, thread, checkpoint)
+}
+
 // snapshot returns the thread's state at checkpoint (the latest if "").
 func (se *session) snapshot(ctx context.Context, thread, checkpoint string) (graph.Snapshot[demo.State], error) {
 	snap, err := se.chain.GetState(ctx, graph.Config{ThreadID: thread, CheckpointID: checkpoint})
@@ -76,7 +85,7 @@ func (se *session) snapshot(ctx context.Context, thread, checkpoint string) (gra
 		return snap, err
 	}
 	if snap.Config.CheckpointID == "" {
-		return snap, fmt.Errorf("thread %q: no such thread", thread)
+		return snap, noThreadError{thread}
 	}
 	return snap, nil
 }

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/jetgraph/jetgraph/cmd/jetgraph/internal/demo"
 	"github.com/jetgraph/jetgraph/graph"
+	"github.com/jetgraph/jetgraph/saver"
 )
 
 // result is what replay, fork, update and resume print with --json.
@@ -15,6 +20,8 @@ type result struct {
 	CheckpointID string      `json:"checkpoint_id"`
 	From         *jsonRef    `json:"from,omitempty"`
 	Values       *jsonValues `json:"values,omitempty"`
+	// Next is what runs next after an update.
+	Next []string `json:"next,omitempty"`
 }
 
 func (a *app) printResult(asJSON bool, r result, text string) error {
@@ -94,17 +101,11 @@ latest by default). The original thread is untouched.`,
 				return err
 			}
 			defer se.close()
-			thread := argv[0]
-			if err := se.requireThread(ctx, thread); err != nil {
-				return err
-			}
-			cfg, err := se.chain.Fork(ctx, graph.Config{ThreadID: thread, CheckpointID: checkpoint}, to)
+			r, err := se.fork(ctx, argv[0], checkpoint, to)
 			if err != nil {
 				return err
 			}
-			return a.printResult(asJSON, result{Thread: to, CheckpointID: cfg.CheckpointID,
-				From: &jsonRef{Thread: thread, CheckpointID: checkpoint}},
-				fmt.Sprintf("forked %s into %s: checkpoint %s", thread, to, cfg.CheckpointID))
+			return a.printResult(asJSON, r, fmt.Sprintf("forked %s into %s: checkpoint %s", argv[0], to, r.CheckpointID))
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -129,11 +130,7 @@ new or no id is appended and one with an existing id replaces it:
 Then "jetgraph resume t1" runs the nodes that follow.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			var v jsonValues
-			if err := json.Unmarshal([]byte(values), &v); err != nil {
-				return usagef("update: --values: malformed JSON: %v", err)
-			}
-			state, err := v.state()
+			state, err := parseValues(values)
 			if err != nil {
 				return usagef("update: --values: %v", err)
 			}
@@ -143,21 +140,12 @@ Then "jetgraph resume t1" runs the nodes that follow.`,
 				return err
 			}
 			defer se.close()
-			thread := argv[0]
-			if err := se.requireThread(ctx, thread); err != nil {
-				return err
-			}
-			cfg, err := se.chain.UpdateState(ctx, graph.Config{ThreadID: thread, CheckpointID: checkpoint}, state, asNode)
+			r, err := se.update(ctx, argv[0], checkpoint, asNode, state)
 			if err != nil {
 				return err
 			}
-			snap, err := se.snapshot(ctx, thread, cfg.CheckpointID)
-			if err != nil {
-				return err
-			}
-			out := toJSONValues(snap.Values)
-			return a.printResult(asJSON, result{Thread: thread, CheckpointID: cfg.CheckpointID, Values: &out},
-				fmt.Sprintf("updated %s: checkpoint %s, %d messages, next %v", thread, cfg.CheckpointID, len(snap.Values.Messages), snap.Next))
+			return a.printResult(asJSON, r, fmt.Sprintf("updated %s: checkpoint %s, %d messages, next %v",
+				argv[0], r.CheckpointID, len(r.Values.Messages), r.Next))
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -179,11 +167,13 @@ have not run (after an update, a crash or a static interrupt) run now. With
 --value JSON it answers the thread's pending interrupt with that value.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			var resumeValue any
+			var resumeValue *any
 			if value != "" {
-				if err := json.Unmarshal([]byte(value), &resumeValue); err != nil {
+				var v any
+				if err := json.Unmarshal([]byte(value), &v); err != nil {
 					return usagef("resume: --value: malformed JSON: %v", err)
 				}
+				resumeValue = &v
 			}
 			ctx := cmd.Context()
 			se, err := a.open(ctx)
@@ -191,35 +181,95 @@ have not run (after an update, a crash or a static interrupt) run now. With
 				return err
 			}
 			defer se.close()
-			thread := argv[0]
-			if err := se.requireThread(ctx, thread); err != nil {
-				return err
-			}
-			cfg := graph.Config{ThreadID: thread}
-			values, err := func() (jsonValues, error) {
-				if value != "" {
-					s, err := se.chain.ResumeWith(ctx, cfg, resumeValue)
-					return toJSONValues(s), err
-				}
-				s, err := se.chain.Resume(ctx, cfg)
-				return toJSONValues(s), err
-			}()
-			if err != nil {
-				return err
-			}
-			head, err := se.snapshot(ctx, thread, "")
+			r, err := se.resume(ctx, argv[0], resumeValue)
 			if err != nil {
 				return err
 			}
 			last := ""
-			if n := len(values.Messages); n > 0 {
-				last = values.Messages[n-1].Content
+			if n := len(r.Values.Messages); n > 0 {
+				last = r.Values.Messages[n-1].Content
 			}
-			return a.printResult(asJSON, result{Thread: thread, CheckpointID: head.Config.CheckpointID, Values: &values},
-				fmt.Sprintf("resumed %s: head %s, last message: %s", thread, head.Config.CheckpointID, last))
+			return a.printResult(asJSON, r, fmt.Sprintf("resumed %s: head %s, last message: %s", argv[0], r.CheckpointID, last))
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&value, "value", "", "answer the pending interrupt with this JSON value")
 	return cmd
+}
+
+// fork copies the thread's checkpoint (the latest if "") into thread to.
+func (se *session) fork(ctx context.Context, thread, checkpoint, to string) (result, error) {
+	if err := se.requireThread(ctx, thread); err != nil {
+		return result{}, err
+	}
+	if err := saver.ValidateThread(to); err != nil {
+		return result{}, usageError{fmt.Errorf("fork: new thread: %w", err)}
+	}
+	cfg, err := se.chain.Fork(ctx, graph.Config{ThreadID: thread, CheckpointID: checkpoint}, to)
+	if err != nil {
+		return result{}, err
+	}
+	return result{Thread: to, CheckpointID: cfg.CheckpointID, From: &jsonRef{Thread: thread, CheckpointID: checkpoint}}, nil
+}
+
+// parseValues reads update's values: the chat state in JSON.
+func parseValues(text string) (demo.State, error) {
+	var v jsonValues
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return demo.State{}, fmt.Errorf("malformed JSON: %v", err)
+	}
+	return v.state()
+}
+
+// update applies state to the thread's checkpoint (the latest if "") as
+// if node asNode had returned it.
+func (se *session) update(ctx context.Context, thread, checkpoint, asNode string, state demo.State) (result, error) {
+	if err := se.requireThread(ctx, thread); err != nil {
+		return result{}, err
+	}
+	if asNode != "" && !slices.Contains(chatNodes, asNode) {
+		return result{}, badInput{fmt.Errorf("update state of thread %q: as node: unknown node %q (want one of %s)",
+			thread, asNode, strings.Join(chatNodes, ", "))}
+	}
+	cfg, err := se.chain.UpdateState(ctx, graph.Config{ThreadID: thread, CheckpointID: checkpoint}, state, asNode)
+	if err != nil {
+		return result{}, err
+	}
+	snap, err := se.snapshot(ctx, thread, cfg.CheckpointID)
+	if err != nil {
+		return result{}, err
+	}
+	out := toJSONValues(snap.Values)
+	next := snap.Next
+	if next == nil {
+		next = []string{}
+	}
+	return result{Thread: thread, CheckpointID: cfg.CheckpointID, Values: &out, Next: next}, nil
+}
+
+// resume continues the thread from its latest checkpoint; with value, it
+// answers the pending interrupt with it.
+func (se *session) resume(ctx context.Context, thread string, value *any) (result, error) {
+	if err := se.requireThread(ctx, thread); err != nil {
+		return result{}, err
+	}
+	cfg := graph.Config{ThreadID: thread}
+	var s demo.State
+	var err error
+	if value != nil {
+		s, err = se.chain.ResumeWith(ctx, cfg, *value)
+	} else {
+		s, err = se.chain.Resume(ctx, cfg)
+	}
+	if err != nil {
+		return result{}, err
+	}
+	head, err := se.snapshot(ctx, thread, "")
+	if err != nil {
+		return result{}, err
+	}
+	values := toJSONValues(s)
+	return result{Thread: thread, CheckpointID: head.Config.CheckpointID, Values: &values}, nil
 }

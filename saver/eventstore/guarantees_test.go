@@ -272,13 +272,18 @@ func TestARetriedWriteWhoseFirstAttemptLandedIsStoredOnce(t *testing.T) {
 		{Writes: &saver.WritesOp{Config: cfg, TaskID: "task", Writes: writes}},
 		{Put: &saver.PutOp{Config: cfg, Checkpoint: cp, Metadata: saver.Metadata{Source: saver.SourceLoop}, NewVersions: map[string]uint64{"v": 2}, IfLatest: true}},
 	}
-	for name, write := range map[string]func() error{
-		"put": func() error {
+	// The put first: the commit then holds it already, and adds writes.
+	for _, c := range []struct {
+		name  string
+		write func() error
+	}{
+		{"put", func() error {
 			_, err := s.Put(t.Context(), cfg, cp, saver.Metadata{Source: saver.SourceLoop}, map[string]uint64{"v": 2})
 			return err
-		},
-		"commit": func() error { _, err := s.Commit(t.Context(), ops); return err },
+		}},
+		{"commit", func() error { _, err := s.Commit(t.Context(), ops); return err }},
 	} {
+		name, write := c.name, c.write
 		before, _ := l.LastSeq(t.Context(), "t")
 		l.mu.Lock()
 		l.lose = true

@@ -3,6 +3,7 @@ package natsjs
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/projector"
@@ -18,6 +19,11 @@ type Config struct {
 	// (MinSnapshotBytes) and, with SnapshotBy ByProjector, the projector.
 	// Defaults to projector's defaults; Replicas follows Log.Replicas.
 	Projector projector.Config
+	// BlobBucket is the Object Store bucket that keeps large values out of
+	// line, so that values far larger than the server's max payload are
+	// stored. Its storage and replicas follow Log's. Defaults to
+	// "jetgraph-blobs".
+	BlobBucket string
 	// SnapshotBy says who writes the snapshot bucket. Defaults to ByWriter.
 	SnapshotBy SnapshotBy
 	// MaxThreads bounds how many folded threads the saver keeps in memory.
@@ -48,6 +54,13 @@ const (
 	// process (or other writers) keeps them.
 	ByOther SnapshotBy = "other"
 )
+
+func (c Config) checkBlobBucket() error {
+	if c.BlobBucket == "" || strings.Trim(c.BlobBucket, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
+		return saver.Invalid("natsjs.Config.BlobBucket", fmt.Sprintf("%q is not a bucket name", c.BlobBucket))
+	}
+	return nil
+}
 
 func (b SnapshotBy) check() error {
 	switch b {

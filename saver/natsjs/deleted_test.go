@@ -12,6 +12,7 @@ import (
 
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
+	"github.com/jetgraph/jetgraph/saver/savertest"
 )
 
 // rawStream returns every message a stream holds, subject, headers and
@@ -37,6 +38,16 @@ func rawStream(t *testing.T, st jetstream.Stream) [][]byte {
 	return out
 }
 
+// blobStream returns the stream of the saver's blob bucket.
+func blobStream(t *testing.T, js jetstream.JetStream, cfg natsjs.Config) jetstream.Stream {
+	t.Helper()
+	st, err := js.Stream(t.Context(), "OBJ_"+cfg.BlobBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 func contains(msgs [][]byte, marker string) bool {
 	for _, m := range msgs {
 		if bytes.Contains(m, []byte(marker)) {
@@ -50,6 +61,13 @@ func contains(msgs [][]byte, marker string) bool {
 // latest, whose value and pending write carry text, under run runID.
 func putMarked(t *testing.T, s saver.Saver, thread, text, runID string, n int) {
 	t.Helper()
+	putMarkedSized(t, s, thread, text, runID, n, 300)
+}
+
+// putMarkedSized is putMarked with values of about pad bytes: values
+// above the store's threshold (256 KiB) are kept out of line.
+func putMarkedSized(t *testing.T, s saver.Saver, thread, text, runID string, n, pad int) {
+	t.Helper()
 	ctx := t.Context()
 	parent := saver.Config{ThreadID: thread}
 	step := 0
@@ -61,7 +79,7 @@ func putMarked(t *testing.T, s saver.Saver, thread, text, runID string, n int) {
 		cp := saver.Checkpoint{
 			ID:              saver.NewCheckpointID(parent.CheckpointID),
 			TS:              time.Unix(1700000000, int64(step)).UTC(),
-			ChannelValues:   map[string][]byte{"v": fmt.Appendf(nil, "%s-%d-%s", text, i, bytes.Repeat([]byte("x"), 300))},
+			ChannelValues:   map[string][]byte{"v": fmt.Appendf(nil, "%s-%d-%s", text, i, bytes.Repeat([]byte(text), pad/len(text)))},
 			ChannelVersions: map[string]uint64{"v": v},
 		}
 		cfg, err := s.Put(ctx, parent, cp, saver.Metadata{Source: saver.SourceLoop, Step: step, RunID: runID}, map[string]uint64{"v": v})
@@ -134,16 +152,23 @@ func TestRemovedDataIsGoneFromEveryReadPathAndStore(t *testing.T) {
 			ctx := t.Context()
 
 			putMarked(t, s, "deleted", "GONE-DEL", "", 6)
+			putMarkedSized(t, s, "deleted", "GONE-DEL", "", 1, 300<<10) // kept out of line
 			putMarked(t, s, "pruned", "GONE-PRUNE", "", 6)
+			putMarkedSized(t, s, "pruned", "GONE-PRUNE", "", 1, 300<<10)
 			putMarked(t, s, "pruned", "kept-latest", "", 1)
 			putMarked(t, s, "rolled", "kept-run", "run-ok", 3)
 			putMarked(t, s, "rolled", "GONE-RUN", "run-bad", 3)
+			putMarkedSized(t, s, "rolled", "GONE-RUN", "run-bad", 1, 300<<10)
 			putMarked(t, s, "other", "kept-other", "", 3)
 			settle(t, savers...)
 			bucket := s.Snapshots().Stream()
+			blobs := blobStream(t, js, cfg)
 			for _, m := range []string{"GONE-DEL", "GONE-PRUNE", "GONE-RUN"} {
 				if !contains(rawStream(t, bucket), m) {
 					t.Fatalf("the bucket holds no snapshot with %s before removal: the search proves nothing", m)
+				}
+				if !contains(rawStream(t, blobs), m) {
+					t.Fatalf("the blob bucket holds no value with %s before removal: the search proves nothing", m)
 				}
 			}
 
@@ -178,9 +203,8 @@ func TestRemovedDataIsGoneFromEveryReadPathAndStore(t *testing.T) {
 }
 
 // rollbackCompacts says whether DeleteForRuns compacts the thread (appends
-// a seed and truncates below it) in saver/eventstore. Until it does, the
-// rolled-back run's data stays in the stream and the checks of it skip.
-const rollbackCompacts = false
+// a seed and truncates below it) in saver/eventstore: it does.
+const rollbackCompacts = true
 
 // verify checks that nothing the test removed is read or stored.
 func verify(t *testing.T, js jetstream.JetStream, cfg natsjs.Config, s *natsjs.Saver) {
@@ -252,8 +276,11 @@ func verify(t *testing.T, js jetstream.JetStream, cfg natsjs.Config, s *natsjs.S
 			}
 		})
 	}
-	stream, snaps := rawStream(t, s.EventLog().Stream()), rawStream(t, bucket)
+	stream, snaps, blobs := rawStream(t, s.EventLog().Stream()), rawStream(t, bucket), rawStream(t, blobStream(t, js, cfg))
 	for _, m := range removed {
+		if contains(blobs, m) {
+			t.Errorf("the blob bucket still holds %s", m)
+		}
 		if contains(stream, m) {
 			t.Errorf("the event stream still holds %s", m)
 		}
@@ -270,4 +297,24 @@ func verify(t *testing.T, js jetstream.JetStream, cfg natsjs.Config, s *natsjs.S
 			t.Errorf("thread %s keeps %d checkpoints, want %d with %s the latest", kept.thread, len(h), kept.n, kept.marker)
 		}
 	}
+}
+
+// The conformance check of raw storage: the event stream, the snapshot
+// bucket and the blob bucket, read message by message.
+func TestDeletedCheckpointsLeaveNoRawBytes(t *testing.T) {
+	t.Parallel()
+	_, js := setupServer(t)
+	savertest.RunRawDeletion(t, func(t *testing.T) (saver.Saver, savertest.RawRows) {
+		cfg := isolated(1)
+		cfg.Projector.MinSnapshotBytes = 1
+		s := open(t, js, cfg)
+		return s, func(t *testing.T) [][]byte {
+			settle(t, s)
+			var out [][]byte
+			for _, st := range []jetstream.Stream{s.EventLog().Stream(), s.Snapshots().Stream(), blobStream(t, js, cfg)} {
+				out = append(out, rawStream(t, st)...)
+			}
+			return out
+		}
+	})
 }

@@ -27,8 +27,9 @@ var instances atomic.Int64
 func isolated(replicas int) natsjs.Config {
 	n := instances.Add(1)
 	return natsjs.Config{
-		Log:       eventlog.Config{Stream: fmt.Sprintf("T%d", n), Prefix: fmt.Sprintf("t%d", n), Replicas: replicas},
-		Projector: projector.Config{Bucket: fmt.Sprintf("snap%d", n), Durable: fmt.Sprintf("proj%d", n)},
+		Log:        eventlog.Config{Stream: fmt.Sprintf("T%d", n), Prefix: fmt.Sprintf("t%d", n), Replicas: replicas},
+		Projector:  projector.Config{Bucket: fmt.Sprintf("snap%d", n), Durable: fmt.Sprintf("proj%d", n)},
+		BlobBucket: fmt.Sprintf("blob%d", n),
 	}
 }
 

@@ -22,6 +22,7 @@ type Saver struct {
 	*eventstore.Store
 	log   *eventlog.Log
 	snaps *projector.Snapshots
+	blobs *blobStore
 	proj  *projector.Projector // nil with Config.NoProjector
 	cfg   Config
 
@@ -44,6 +45,12 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error
 	if err := cfg.SnapshotBy.check(); err != nil {
 		return nil, err
 	}
+	if cfg.BlobBucket == "" {
+		cfg.BlobBucket = "jetgraph-blobs"
+	}
+	if err := cfg.checkBlobBucket(); err != nil {
+		return nil, err
+	}
 	l, err := eventlog.New(ctx, js, cfg.Log)
 	if err != nil {
 		return nil, err
@@ -55,6 +62,9 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error
 		cfg.Projector.Logger = cfg.Logger
 	}
 	s := &Saver{log: l, cfg: cfg}
+	if s.blobs, err = openBlobs(ctx, js, cfg.BlobBucket, l.Config()); err != nil {
+		return nil, err
+	}
 	if cfg.SnapshotBy == ByProjector {
 		s.proj, err = projector.New(ctx, l, cfg.Projector)
 		if err == nil {
@@ -67,7 +77,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error
 	if err != nil {
 		return nil, err
 	}
-	sl := &snapshotLog{Log: l, snaps: s.snaps, saver: s}
+	sl := &snapshotLog{Log: l, blobStore: s.blobs, snaps: s.snaps, saver: s}
 	var log eventstore.Log = sl
 	if cfg.SnapshotBy == ByWriter {
 		log = &writerSnapshotLog{sl}
@@ -82,14 +92,22 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error
 }
 
 // snapshotLog is the event log with the snapshot bucket as the starting
-// point of cold reads.
+// point of cold reads, and the blob bucket for values kept out of line. It
+// accepts appends up to the server's max payload less room for headers
+// (eventstore.AppendLimiter).
 type snapshotLog struct {
 	*eventlog.Log
+	*blobStore
 	snaps *projector.Snapshots
 	saver *Saver
 }
 
-var _ eventstore.Truncater = (*snapshotLog)(nil)
+var (
+	_ eventstore.Truncater      = (*snapshotLog)(nil)
+	_ eventstore.BlobStore      = (*snapshotLog)(nil)
+	_ eventstore.AppendLimiter  = (*snapshotLog)(nil)
+	_ eventstore.SnapshotLoader = (*snapshotLog)(nil)
+)
 
 // Truncate implements eventstore.Truncater: it drops the thread's events
 // below before (see eventlog.Log.Truncate) and replaces the thread's
@@ -172,11 +190,11 @@ func (s *Saver) Tail(ctx context.Context, thread string, after uint64) iter.Seq2
 	return s.log.Tail(ctx, thread, after)
 }
 
-// StorageBytes returns the bytes the server reports for the event stream
-// and the snapshot bucket.
+// StorageBytes returns the bytes the server reports for the event stream,
+// the snapshot bucket and the blob bucket.
 func (s *Saver) StorageBytes(ctx context.Context) (uint64, error) {
 	var total uint64
-	for _, st := range []jetstream.Stream{s.log.Stream(), s.snaps.Stream()} {
+	for _, st := range []jetstream.Stream{s.log.Stream(), s.snaps.Stream(), s.blobs.stream} {
 		info, err := st.Info(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("storage of %s: %w", st.CachedInfo().Config.Name, err)
