@@ -43,8 +43,8 @@ import (
 
 var (
 	propSeed  = flag.Uint64("seed", 0, "replay the fold property with this seed (also JETGRAPH_PROPERTY_SEED)")
-	propSeeds = flag.Int("seeds", 0, "how many seeds the fold property tries per log (default 24 in memory, 4 on SQLite; fewer with -short)")
-	propSteps = flag.Int("steps", 0, "how many operations each seed of the fold property runs (default 60)")
+	propSeeds = flag.Int("seeds", 0, "how many seeds the fold property tries per log (default 24 in memory, 3 on SQLite; fewer with -short)")
+	propSteps = flag.Int("steps", 0, "how many operations each seed of the fold property runs (default 60 in memory, 40 on SQLite: its driver is slow under -race)")
 	propReput = flag.Bool("reput", true, "let the fold property put an id again (false looks past failures of re-puts)")
 )
 
@@ -53,10 +53,11 @@ func TestFoldProperty(t *testing.T) {
 	logs := []struct {
 		name  string
 		seeds int
+		steps int
 		open  func(t *testing.T) propLog
 	}{
-		{"memory", 24, func(t *testing.T) propLog { return newPropMemLog() }},
-		{"sqlite", 4, func(t *testing.T) propLog {
+		{"memory", 24, 60, func(t *testing.T) propLog { return newPropMemLog() }},
+		{"sqlite", 3, 40, func(t *testing.T) propLog {
 			s, err := sqlite.FromConnString(t.Context(), filepath.Join(t.TempDir(), "property.db"))
 			if err != nil {
 				t.Fatal(err)
@@ -86,7 +87,11 @@ func TestFoldProperty(t *testing.T) {
 				t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 					t.Parallel()
 					t.Logf("seed %d (replay with -seed=%d)", seed, seed)
-					runFoldProperty(t, l.open(t), seed, steps)
+					n := l.steps
+					if steps > 0 {
+						n = steps
+					}
+					runFoldProperty(t, l.open(t), seed, n)
 				})
 			}
 		})
@@ -94,10 +99,7 @@ func TestFoldProperty(t *testing.T) {
 }
 
 func propSeedList(t *testing.T) ([]uint64, int) {
-	steps := 60
-	if *propSteps > 0 {
-		steps = *propSteps
-	}
+	steps := *propSteps // 0: each log's default
 	if *propSeed != 0 {
 		return []uint64{*propSeed}, steps
 	}

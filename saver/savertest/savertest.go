@@ -13,6 +13,11 @@
 // shares no state with any other it returned. Optional capabilities
 // (saver.Copier, Forker, Pruner, RunDeleter, Committer, Locator) are tested
 // when the saver has them and skipped, with the reason, when it does not.
+//
+// Two more suites sit beside Run, for backends that can take part:
+// RunRawDeletion, for a backend whose stored rows a test can read, checks
+// that what deletes, prunes and rollbacks drop is gone from storage; and
+// RunLargeValues checks values of MaxValueBytes.
 package savertest
 
 import (
