@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/jetgraph/jetgraph/graph"
@@ -37,4 +38,28 @@ func turn(ctx context.Context, chain *graph.Graph[chatState], thread string, siz
 	in := chatState{Messages: []message.Message{message.Human(strings.Repeat("h", size))}}
 	_, err := chain.Invoke(ctx, in, graph.Config{ThreadID: thread})
 	return err
+}
+
+// taskState is the task graph's state: how many steps ran.
+type taskState struct {
+	Steps int `graph:"steps"`
+}
+
+// taskChain compiles a graph of n nodes in sequence, each calling
+// graph.Task once, with durability sync: the DBOS comparison's workflow of
+// n steps.
+func taskChain(s saver.Saver, n int) (*graph.Graph[taskState], error) {
+	g := graph.New[taskState]()
+	prev := graph.START
+	for i := range n {
+		name := fmt.Sprint("step", i)
+		g.AddNode(name, func(ctx context.Context, st taskState) (taskState, error) {
+			v, err := graph.Task(ctx, "work", func(context.Context) (int, error) { return st.Steps + 1, nil })
+			return taskState{Steps: v}, err
+		})
+		g.AddEdge(prev, name)
+		prev = name
+	}
+	g.AddEdge(prev, graph.END)
+	return g.Compile(graph.WithCheckpointer(s), graph.WithDurability(graph.DurabilitySync))
 }

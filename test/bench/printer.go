@@ -62,9 +62,11 @@ func orderFields(m map[string]any) []field {
 	return out
 }
 
-var keyOrder = []string{"bench", "saver", "invokes", "turns", "checkpoints", "ops_per_s", "p50_us",
-	"invokes_per_s", "checkpoints_per_invoke", "appends_per_invoke", "bytes", "loglog_slope_bytes",
-	"latest_median_ms", "mid_median_ms", "median_ms", "error"}
+var keyOrder = []string{"bench", "saver", "server", "replicas", "what", "threads", "nodes", "concurrency",
+	"invokes", "publishes", "runs", "turns", "checkpoints", "ops_per_s", "publishes_per_s", "runs_per_s",
+	"invokes_per_s", "p50_us", "p99_us", "checkpoints_per_invoke", "appends_per_invoke", "bytes",
+	"loglog_slope_bytes", "latest_median_ms", "mid_median_ms", "median_ms", "ms", "events_read",
+	"loglog_slope", "heap_bytes", "heap_base_bytes", "rss_bytes", "rss_base_bytes", "goroutines", "error"}
 
 // median returns the median of ds.
 func median(ds []time.Duration) time.Duration {
@@ -75,6 +77,18 @@ func median(ds []time.Duration) time.Duration {
 	}
 	return s[len(s)/2]
 }
+
+// percentile returns the q-quantile (0 < q < 1) of ds, nearest rank.
+func percentile(ds []time.Duration, q float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[min(len(s)-1, int(math.Ceil(q*float64(len(s))))-1)]
+}
+
+func us(d time.Duration) float64 { return round(float64(d)/float64(time.Microsecond), 1) }
 
 func ms(d time.Duration) float64 { return round(float64(d)/float64(time.Millisecond), 4) }
 

@@ -8,10 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
-	"sync/atomic"
 
+	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/internal/pgtest"
+	"github.com/jetgraph/jetgraph/natsembed"
+	"github.com/jetgraph/jetgraph/projector"
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
 	"github.com/jetgraph/jetgraph/saver/memory"
@@ -28,7 +31,15 @@ type backend struct {
 	bytes func(ctx context.Context) (uint64, error)
 	// appends returns how many events the store has appended so far.
 	appends func(ctx context.Context) (uint64, error)
-	close   func(ctx context.Context) error
+	// eventsRead counts the events the saver has read from its store so
+	// far; nil when the saver does not say.
+	eventsRead func() uint64
+	// close closes the saver and keeps its data, for another open of the
+	// same directory; open's close also drops the data.
+	close func(ctx context.Context) error
+	// drop removes the data kept outside the directory (a PostgreSQL
+	// schema), before close; nil when there is none.
+	drop func(ctx context.Context) error
 }
 
 // openers holds one case per saver.
@@ -40,8 +51,13 @@ var openers = map[string]func(ctx context.Context, dir string) (*backend, error)
 	// event of the stream: shows what the projector costs on a shared
 	// machine.
 	"natsjs-projector": openNATSWithProjector,
-	"sqlite":           openSQLite,
-	"postgres":         openPostgres,
+	// natsjs on a 3-node cluster on loopback ports, stream and snapshot
+	// bucket at 3 replicas; natsjs-cluster-r1 is the same cluster with 1
+	// replica, to tell the replication from the network hop.
+	"natsjs-r3":         openNATSCluster(3),
+	"natsjs-cluster-r1": openNATSCluster(1),
+	"sqlite":            openSQLite,
+	"postgres":          openPostgres,
 }
 
 func saverNames() []string {
@@ -70,11 +86,39 @@ func open(ctx context.Context, name, dir string) (*backend, error) {
 	}
 	inner := b.close
 	b.close = func(ctx context.Context) error {
-		err := inner(ctx)
+		var errs []error
+		if b.drop != nil {
+			errs = append(errs, b.drop(ctx))
+		}
+		errs = append(errs, inner(ctx))
 		_ = os.RemoveAll(sub)
-		return err
+		return errors.Join(errs...)
 	}
 	return b, nil
+}
+
+// openAt opens the named saver on the data in sub (empty at first); its
+// close keeps the data for the next openAt.
+func openAt(ctx context.Context, name, sub string) (*backend, error) {
+	opener, ok := openers[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown saver %q (have %v)", name, saverNames())
+	}
+	return opener(ctx, sub)
+}
+
+// removeAt drops what openAt kept in sub.
+func removeAt(ctx context.Context, name, sub string) error {
+	defer os.RemoveAll(sub)
+	b, err := openAt(ctx, name, sub)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if b.drop != nil {
+		errs = append(errs, b.drop(ctx))
+	}
+	return errors.Join(append(errs, b.close(ctx))...)
 }
 
 // eventSourced is what every saver here offers: the event log under it and
@@ -160,7 +204,30 @@ func openNATSWith(ctx context.Context, dir string, cfg natsjs.Config) (*backend,
 	if err != nil {
 		return nil, err
 	}
-	return newBackend(natsSaver{s}, s.Close), nil
+	b := newBackend(natsSaver{s}, s.Close)
+	b.eventsRead = s.EventLog().MessagesRead
+	return b, nil
+}
+
+// openNATSCluster opens natsjs on a 3-node cluster started on loopback
+// ports, with the stream and the snapshot bucket at the given replicas.
+func openNATSCluster(replicas int) func(ctx context.Context, dir string) (*backend, error) {
+	return func(ctx context.Context, dir string) (*backend, error) {
+		c, err := natsembed.StartCluster(ctx, filepath.Join(dir, "cluster"), 3)
+		if err != nil {
+			return nil, err
+		}
+		cfg := natsjs.Config{Log: eventlog.Config{Replicas: replicas}, Projector: projector.Config{Replicas: replicas}}
+		s, err := natsjs.Connect(ctx, c.URL(), cfg)
+		if err != nil {
+			return nil, errors.Join(err, c.Shutdown(context.WithoutCancel(ctx)))
+		}
+		b := newBackend(natsSaver{s}, func(ctx context.Context) error {
+			return errors.Join(s.Close(ctx), c.Shutdown(ctx))
+		})
+		b.eventsRead = s.EventLog().MessagesRead
+		return b, nil
+	}
 }
 
 func openSQLite(ctx context.Context, dir string) (*backend, error) {
@@ -170,8 +237,6 @@ func openSQLite(ctx context.Context, dir string) (*backend, error) {
 	}
 	return newBackend(s, func(context.Context) error { return s.Close() }), nil
 }
-
-var schemas atomic.Int64
 
 // localPostgres is a throwaway server from the local PostgreSQL install,
 // started on first use when no server URL is set, and stopped by run.
@@ -202,20 +267,35 @@ func stopLocalPostgres() error {
 	return localPostgres.srv.Stop()
 }
 
-// openPostgres connects to the server postgresURL names with a schema of its
-// own, dropped on close.
-func openPostgres(ctx context.Context, _ string) (*backend, error) {
+// openPostgres connects to the server postgresURL names with a schema
+// named after dir (the same dir, the same schema), dropped by drop.
+func openPostgres(ctx context.Context, dir string) (*backend, error) {
 	url, err := postgresURL()
 	if err != nil {
 		return nil, err
 	}
-	schema := fmt.Sprintf("jetgraph_bench_%d_%d", os.Getpid(), schemas.Add(1))
+	schema := schemaFor(dir)
 	s, err := postgres.Connect(ctx, url, postgres.Config{Schema: schema})
 	if err != nil {
 		return nil, err
 	}
-	return newBackend(s, func(ctx context.Context) error {
+	b := newBackend(s, func(context.Context) error { return s.Close() })
+	b.drop = func(ctx context.Context) error {
 		_, err := s.Pool().Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-		return errors.Join(err, s.Close())
-	}), nil
+		return err
+	}
+	return b, nil
+}
+
+// schemaFor names the schema of the data directory dir: the directory's
+// name (unique, made by os.MkdirTemp) in lower-case letters, digits and
+// underscores.
+func schemaFor(dir string) string {
+	name := []byte("jetgraph_bench_" + strings.ToLower(filepath.Base(dir)))
+	for i, c := range name {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			name[i] = '_'
+		}
+	}
+	return string(name[:min(len(name), 63)])
 }
