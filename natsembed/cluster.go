@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -110,9 +111,15 @@ func (c *Cluster) JetStream(opts ...nats.Option) (jetstream.JetStream, *nats.Con
 
 // Shutdown stops every server and waits for them.
 func (c *Cluster) Shutdown(ctx context.Context) error {
-	var errs []error
-	for _, s := range c.Servers {
-		errs = append(errs, s.Shutdown(ctx))
+	// All at once: a node that stops while the others run hands the
+	// leadership of each of its streams to them, one election per stream,
+	// which makes a cluster with many streams slow to stop one node at a
+	// time.
+	errs := make([]error, len(c.Servers))
+	var wg sync.WaitGroup
+	for i, s := range c.Servers {
+		wg.Go(func() { errs[i] = s.Shutdown(ctx) })
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
