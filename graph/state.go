@@ -173,8 +173,8 @@ func (c *Graph[S]) snapshot(tu *saver.Tuple, applyPending bool) (Snapshot[S], er
 				}
 			}
 		}
-		if raw, ok := interruptOf(p.pending, t.id); ok && !done {
-			in := interruptInfo(t, raw)
+		if raw, idx, ok := interruptOf(p.pending, t.id); ok && !done {
+			in := interruptInfo(t, idx, raw)
 			info.Interrupts = []InterruptInfo{in}
 			snap.Interrupts = append(snap.Interrupts, in)
 		}

@@ -94,7 +94,7 @@ func (c *Graph[S]) interrupted(r *run, p *point, tasks []*task) (S, error) {
 	for _, t := range tasks {
 		switch {
 		case t.interrupt != nil:
-			oc.Interrupts = append(oc.Interrupts, interruptInfo(t, t.interrupt))
+			oc.Interrupts = append(oc.Interrupts, interruptInfo(t, len(t.resume), t.interrupt))
 		case t.err == nil && t.writes != nil:
 			finished = append(finished, t)
 			continue
