@@ -56,7 +56,10 @@ func (c *Graph[S]) Invoke(ctx context.Context, input S, cfg Config, opts ...Call
 // cfg.CheckpointID set it replays from that checkpoint: a fork checkpoint
 // is written and every task of that step and after runs again on the new
 // branch. Resuming a thread with nothing left to run returns its state and
-// writes nothing.
+// writes nothing. A thread whose Snapshot.Status is StatusPending is always
+// finished by Resume, including one whose last step stored every task's
+// writes but not its checkpoint (Next empty): the writes are applied, the
+// step stored, and the steps after it run.
 func (c *Graph[S]) Resume(ctx context.Context, cfg Config, opts ...CallOption) (S, error) {
 	return c.execute(ctx, nil, cfg, nil, nil, opts)
 }
