@@ -84,6 +84,15 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 	if err := cl.durability.check(); err != nil {
 		return zero, fmt.Errorf("graph %q: %w", c.name, err)
 	}
+	if cl.resume != nil {
+		switch {
+		case resume != nil:
+			return zero, fmt.Errorf("graph %q: resume: WithResume with ResumeWith: two resume values", c.name)
+		case input != nil && !reflect.ValueOf(input).Elem().IsZero():
+			return zero, fmt.Errorf("graph %q: resume: WithResume with new input: a resume continues the run, pass a zero input", c.name)
+		}
+		input, resume = nil, cl.resume
+	}
 	if cl.outcome != nil {
 		*cl.outcome = Outcome{}
 	}
@@ -228,11 +237,19 @@ func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resu
 		} else {
 			tasks, err := c.prepare(cur)
 			if err != nil || len(tasks) == 0 {
+				if err == nil && emit != nil {
+					emit(cur, nil)
+				}
 				return c.result(cur, err)
 			}
 			f := cur.child(saver.SourceFork, cur.md.Step, r.runID)
 			r.k.later(f.put(r.thread))
 			cur = f
+		}
+		// A resume shows the state it starts from first, as LangGraph's
+		// stream does (no tasks: the values part only).
+		if emit != nil && !emit(cur, nil) {
+			return c.result(cur, nil)
 		}
 	}
 	return c.loop(ctx, r, cur, emit)
