@@ -325,7 +325,7 @@ func (c *Graph[S]) result(p *point, err error) (S, error) {
 
 // encodePacket encodes an input or Send state: its non-zero channels.
 func (c *Graph[S]) encodePacket(v reflect.Value) ([]byte, error) {
-	writes, err := c.encodeValues(v, nil)
+	writes, err := c.encodeValues(c.withMessageIDs(v), nil) // ids fixed once, not on each decode
 	if err != nil {
 		return nil, err
 	}

@@ -158,3 +158,24 @@ func lastIndex(ms []Message, id string) int {
 	}
 	return -1
 }
+
+// WithIDs returns ms with a fresh id on every message that has none (Remove
+// messages aside), the ids Merge would give them; ms itself is returned
+// when every message has an id, else a copy. Giving ids before a merge lets
+// a caller store an update and the merged list with the same bytes.
+func WithIDs(ms []Message) []Message {
+	var out []Message
+	for i, m := range ms {
+		if m.ID != "" || m.Role == RoleRemove {
+			continue
+		}
+		if out == nil {
+			out = append([]Message(nil), ms...)
+		}
+		out[i].ID = uuid.NewString()
+	}
+	if out == nil {
+		return ms
+	}
+	return out
+}
