@@ -118,3 +118,19 @@ func TestMergeReplacesARemovedAndReAddedMessageInPlace(t *testing.T) {
 		t.Fatalf("re-add then remove: %v, want %v", got, want)
 	}
 }
+
+func TestWithIDsGivesIDsOnlyWhereMissing(t *testing.T) {
+	t.Parallel()
+	kept := []Message{{ID: "x", Role: RoleHuman, Content: "a"}, Remove("y")}
+	if got := WithIDs(kept); &got[0] != &kept[0] {
+		t.Fatalf("WithIDs copied a list that has every id: %v", got)
+	}
+	in := []Message{AI("new"), kept[0], {Role: RoleRemove}}
+	got := WithIDs(in)
+	if got[0].ID == "" || in[0].ID != "" || got[1].ID != "x" || got[2].ID != "" {
+		t.Fatalf("WithIDs(%v) = %v", in, got)
+	}
+	if merged := Merge(nil, got); merged[0].ID != got[0].ID {
+		t.Fatalf("Merge gave %q, the update had %q", merged[0].ID, got[0].ID)
+	}
+}
