@@ -247,9 +247,18 @@ func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resu
 			cur = f
 		}
 		// A resume shows the state it starts from first, as LangGraph's
-		// stream does (no tasks: the values part only).
-		if emit != nil && !emit(cur, nil) {
-			return c.result(cur, nil)
+		// stream does (no tasks: the values part only), once it holds the
+		// thread if it has work to do: a run refused as busy, and tried
+		// again, shows it once; one with nothing to run stores nothing.
+		if emit != nil {
+			if tasks, err := c.prepare(cur); err == nil && len(tasks) > 0 {
+				if err := r.k.flush(ctx); err != nil {
+					return zero, wrapCommit(r.thread, cur.md.Step, err)
+				}
+			}
+			if !emit(cur, nil) {
+				return c.result(cur, nil)
+			}
 		}
 	}
 	return c.loop(ctx, r, cur, emit)

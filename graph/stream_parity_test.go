@@ -5,8 +5,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jetgraph/jetgraph/graph"
+	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/memory"
 )
 
 // valuesParts streams in values mode and returns each part's notes.
@@ -113,5 +116,52 @@ func TestStreamAndInvokeCarryAResumeValue(t *testing.T) {
 	out, err := chain.Invoke(ctx, NoteState{}, cfg, graph.WithResume(graph.ResumeMap{snap.Interrupts[0].ID: "no"}))
 	if err != nil || !slices.Equal(out.Notes, []string{"ask=no"}) {
 		t.Fatalf("invoke with a resume value: %q, %v", out.Notes, err)
+	}
+}
+
+// A resume that waits for its thread (WaitIfBusy) shows the state it
+// starts from once, when it runs.
+func TestStreamingAResumeThatWaitsForTheThreadYieldsTheStateOnce(t *testing.T) {
+	t.Parallel()
+	s := memory.New()
+	g := graph.New[NoteState]()
+	g.AddNode("a", note("a"))
+	g.AddNode("b", note("b"))
+	g.AddEdge(graph.START, "a")
+	g.AddEdge("a", "b")
+	chain := compileNotesOn(t, g, s, graph.WithInterruptBefore("b"))
+	ctx := t.Context()
+	cfg := graph.Config{ThreadID: "t"}
+	if _, err := chain.Invoke(ctx, NoteState{}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(200 * time.Millisecond)
+	if _, err := s.Commit(ctx, []saver.Op{{Lease: &saver.LeaseOp{ThreadID: "t", RunID: "crashed", Until: until}}}); err != nil {
+		t.Fatal(err)
+	}
+	got := valuesParts(t, chain.Stream(ctx, nil, cfg, graph.StreamValues, graph.WaitIfBusy()))
+	if want := []string{"a", "a,b"}; !slices.Equal(got, want) {
+		t.Fatalf("values of the resume: %q, want %q", got, want)
+	}
+}
+
+// Streaming a resume of a finished thread yields its state and stores
+// nothing, as Resume does.
+func TestStreamingAResumeOfAFinishedThreadStoresNothing(t *testing.T) {
+	t.Parallel()
+	s := memory.New()
+	g := graph.New[NoteState]()
+	g.AddNode("a", note("a"))
+	g.AddEdge(graph.START, "a")
+	chain := compileNotesOn(t, g, s)
+	ctx := t.Context()
+	cfg := graph.Config{ThreadID: "t"}
+	if _, err := chain.Invoke(ctx, NoteState{}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	before := len(s.Events("t"))
+	got := valuesParts(t, chain.Stream(ctx, nil, cfg, graph.StreamValues))
+	if want := []string{"a"}; !slices.Equal(got, want) || len(s.Events("t")) != before {
+		t.Fatalf("values %q, %d events after %d; want %q and no new event", got, len(s.Events("t")), before, want)
 	}
 }
