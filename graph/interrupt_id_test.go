@@ -97,31 +97,43 @@ func TestInterruptsInParallelBranchesAreAnsweredOneAtATimeByID(t *testing.T) {
 		t.Fatalf("one at a time: %q, %v; want %q", out.Notes, err, want)
 	}
 
-	// The same point, forked into a new thread: the fork is a new
-	// checkpoint, so its tasks (and their interrupts) have new ids, and
-	// its step runs again; the questions are answered both at once.
-	fork := graph.Config{ThreadID: "fork"}
-	if _, err := chain.Fork(ctx, start.Config, fork.ThreadID); err != nil {
-		t.Fatal(err)
+	// The same point, forked into a new thread (by Fork, or by resuming a
+	// new thread from the point's checkpoint id): the fork is a new
+	// checkpoint, so its tasks (and their interrupts) have new ids, and its
+	// step runs again; the questions are answered both at once.
+	forks := map[string]func(graph.Config) error{
+		"Fork": func(fork graph.Config) error {
+			if _, err := chain.Fork(ctx, start.Config, fork.ThreadID); err != nil {
+				return err
+			}
+			_, err := chain.Resume(ctx, fork)
+			return err
+		},
+		"ResumeByCheckpointID": func(fork graph.Config) error {
+			_, err := chain.Resume(ctx, graph.Config{ThreadID: fork.ThreadID, CheckpointID: start.Config.CheckpointID})
+			return err
+		},
 	}
-	if _, err := chain.Resume(ctx, fork); err != nil {
-		t.Fatal(err)
-	}
-	forkIDs := pendingIDs(t, chain, fork)
-	if len(forkIDs) != 2 || forkIDs["b1?"] == ids["b1?"] {
-		t.Fatalf("pending on the fork: %v", forkIDs)
-	}
-	ids = forkIDs
-	if _, err := chain.ResumeWith(ctx, fork, graph.ResumeMap{ids["b1?"]: "x", ids["c?"]: "z"}); err != nil {
-		t.Fatal(err)
-	}
-	after = pendingIDs(t, chain, fork)
-	if len(after) != 1 || after["b2?"] == "" {
-		t.Fatalf("pending on the fork after both answers: %v", after)
-	}
-	out, err = chain.ResumeWith(ctx, fork, graph.ResumeMap{after["b2?"]: "y"})
-	if want := []string{"b=x,y", "c=z"}; err != nil || !slices.Equal(out.Notes, want) {
-		t.Fatalf("both at once on the fork: %q, %v; want %q", out.Notes, err, want)
+	for name, forkAndRun := range forks {
+		fork := graph.Config{ThreadID: name}
+		if err := forkAndRun(fork); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		forkIDs := pendingIDs(t, chain, fork)
+		if len(forkIDs) != 2 || forkIDs["b1?"] == ids["b1?"] {
+			t.Fatalf("%s: pending on the fork: %v", name, forkIDs)
+		}
+		if _, err := chain.ResumeWith(ctx, fork, graph.ResumeMap{forkIDs["b1?"]: "x", forkIDs["c?"]: "z"}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		left := pendingIDs(t, chain, fork)
+		if len(left) != 1 || left["b2?"] == "" {
+			t.Fatalf("%s: pending on the fork after both answers: %v", name, left)
+		}
+		out, err := chain.ResumeWith(ctx, fork, graph.ResumeMap{left["b2?"]: "y"})
+		if want := []string{"b=x,y", "c=z"}; err != nil || !slices.Equal(out.Notes, want) {
+			t.Fatalf("%s: both at once on the fork: %q, %v; want %q", name, out.Notes, err, want)
+		}
 	}
 }
 
