@@ -13,6 +13,7 @@ type call struct {
 	durability Durability
 	outcome    *Outcome
 	waitIfBusy bool
+	resume     *any // WithResume
 }
 
 // Durability says when a run's checkpoints and task writes are stored
@@ -94,3 +95,16 @@ func (o outcomeOption) applyCall(c *call) { c.outcome = o.dst }
 // of LangGraph's "__interrupt__" key in a run's output. *dst is reset at the
 // start of the call.
 func WithOutcome(dst *Outcome) CallOption { return outcomeOption{dst} }
+
+type resumeOption struct{ value any }
+
+func (o resumeOption) applyCall(c *call) { c.resume = &o.value }
+
+// WithResume makes the call answer the pending interrupt with value, as
+// ResumeWith does (LangGraph's stream(Command(resume=value)) and
+// invoke(Command(resume=value))): value is the answer, or a ResumeMap of
+// answers by interrupt id. Stream takes it with a nil input; Invoke with a
+// zero input (the run continues, it gets no new input), and a non-zero
+// input is an error; Resume takes it too. It cannot be combined with
+// ResumeWith's own value.
+func WithResume(value any) CallOption { return resumeOption{value} }

@@ -25,10 +25,14 @@
 // recorded and not recomputed when the node re-runs.
 //
 // Interrupt pauses a run for a human (or any outside party): the node's
-// question is recorded, the call returns, GetState shows it, and ResumeWith
-// passes the answer back to the node, which runs again from the top.
+// question is recorded, the call returns, GetState shows it
+// (Snapshot.Interrupts, each with a stable ID), and ResumeWith, or
+// WithResume on Stream and Invoke, passes the answer back to the node,
+// which runs again from the top. Interrupts pending in parallel tasks are
+// answered by id with a ResumeMap, one at a time or together.
 // WithInterruptBefore and WithInterruptAfter stop runs around named nodes;
-// Resume continues them.
+// Resume continues them. Snapshot.Status says whether a thread's run is
+// done, waits for an answer, or has work left that Resume finishes.
 //
 // A compiled Graph remembers the decoded list channels (slices) of the
 // threads it used last, so a call on a long conversation decodes only the
@@ -43,6 +47,30 @@
 // (async, the default, as in LangGraph), or only when the run ends (exit).
 // Every mode reports every write error from the call that made it, and a
 // call returns only once its writes are stored.
+//
+// What a crash (the process dies mid-run) costs in each mode; "Task call"
+// means a Task inside a node, whose outcome is recorded when fn returns:
+//
+//	mode   a crash can lose            runs again                  never runs again
+//	-----  --------------------------  --------------------------  ---------------------------
+//	sync   the step that was running:  on Resume, those tasks,     every step stored; each
+//	       the writes of its tasks     from the top of the node,   task whose writes were
+//	       not yet stored (a step of   and the Task call that      stored; every Task call
+//	       one task stores them with   was running                 whose outcome was stored
+//	       its checkpoint)
+//	async  the steps, task writes and  on Resume, every node of    the input and everything
+//	       Task outcomes not yet       a step not stored, and the  else stored; a Task call
+//	       written in the background   Task calls whose outcome    whose outcome was stored
+//	       (never the run's input)     was not (their fn had run)
+//	exit   the whole run, its input    nothing on Resume: call     everything of runs that
+//	       too: the thread stays at    Invoke again with the       ended (a run is stored
+//	       the head it had             input, and every node and   when it ends: at END, an
+//	                                   Task call of it runs again  interrupt or an error)
+//
+// So a side effect in a Task may happen twice after a crash between the
+// effect and the record of its outcome: make it safe by checking first
+// whether it already happened, under a key that names it (see
+// ExampleTask_checkFirst), or by an idempotent call.
 //
 // No phantom states: in every durability mode, no node (and so no Task
 // function) runs on a state the thread never had, a Task whose outcome was

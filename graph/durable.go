@@ -64,7 +64,9 @@ type taskRecord struct {
 // are identified by the node's task id and their index, so a node must make
 // its Task calls in the same order every time, one after another. A call
 // that started but was not recorded runs again: fn's effects should be
-// idempotent. T must be msgpack-encodable.
+// idempotent, or fn should check first whether its effect already happened
+// (ExampleTask_checkFirst; the package documentation's durability table
+// says when a record can be lost). T must be msgpack-encodable.
 //
 // Outside a node, or in a graph without a checkpointer, Task just calls fn.
 func Task[T any](ctx context.Context, name string, fn func(ctx context.Context) (T, error)) (T, error) {

@@ -145,3 +145,47 @@ func ExampleGraph_Mermaid() {
 	// 	classDef first fill-opacity:0
 	// 	classDef last fill:#bfb6fc
 }
+
+// The guide's "Idempotency" with a check first: graph.Task records a
+// call's outcome once fn returns, but a crash after fn's side effect and
+// before that record is stored (or, in async and exit mode, before the
+// background or final write) runs fn again. So fn asks the outside system
+// first whether the effect already happened, under a key that names it
+// (here the draft, from the state). Checking a flag in the state, as the
+// guide's Python does, works the same way only for a flag an earlier step
+// stored.
+func ExampleTask_checkFirst() {
+	outbox := map[string]bool{} // the mail service: emails sent, by key
+	run, crash := context.WithCancel(context.Background())
+	g := graph.New[EmailState]()
+	g.AddNode("send_email", func(ctx context.Context, s EmailState) (EmailState, error) {
+		sent, err := graph.Task(ctx, "send", func(ctx context.Context) (bool, error) {
+			if outbox[s.Draft] {
+				fmt.Println("already sent:", s.Draft)
+				return true, nil
+			}
+			outbox[s.Draft] = true
+			fmt.Println("sending:", s.Draft)
+			crash() // the process dies before the task's outcome is recorded
+			return false, ctx.Err()
+		})
+		if err != nil {
+			return EmailState{}, err
+		}
+		return EmailState{Sent: sent}, nil
+	})
+	g.AddEdge(graph.START, "send_email")
+	chain, _ := g.Compile(graph.WithCheckpointer(memory.New()))
+	config := graph.Config{ThreadID: "email-3"}
+
+	_, err := chain.Invoke(run, EmailState{Draft: "Order 42 shipped"}, config)
+	fmt.Println("first run:", errors.Is(err, context.Canceled))
+
+	out, _ := chain.Resume(context.Background(), config)
+	fmt.Println("sent:", out.Sent, "emails in the outbox:", len(outbox))
+	// Output:
+	// sending: Order 42 shipped
+	// first run: true
+	// already sent: Order 42 shipped
+	// sent: true emails in the outbox: 1
+}

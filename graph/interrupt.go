@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 
 	"github.com/jetgraph/jetgraph/saver"
 )
@@ -27,11 +29,21 @@ var ErrOutsideNode = errors.New("called outside a running node")
 // InterruptInfo is an interrupt waiting for a resume value: the value a
 // node passed to Interrupt.
 type InterruptInfo struct {
-	// ID names the interrupt for ResumeMap. It is the id of the task that
-	// raised it.
+	// ID names the interrupt for ResumeMap: one Interrupt call of one task,
+	// "<task id>:interrupt:<k>" for the node's k-th call (from 0). It is
+	// the same each time the node asks that question again (a Resume
+	// without a value, a crash, a fork that keeps the checkpoint's id), and
+	// a new one for the node's next call once this one is answered, so a
+	// stale answer is refused. (Before, ID was the task id, shared by all
+	// of a node's calls; ResumeMap still accepts a task id, see TaskID.)
 	ID string
+	// TaskID is the id of the task that raised it.
+	TaskID string
 	// Node is the node that raised it.
 	Node string
+	// Index is the number of the Interrupt call in the node's run: 0 for
+	// its first.
+	Index int
 	// Value is the value passed to Interrupt, decoded without its Go type:
 	// strings, bools, int64, uint64, float64, []any and map[string]any.
 	// Use Decode for a typed value.
@@ -52,8 +64,13 @@ func (i InterruptInfo) Decode(dst any) error {
 	return nil
 }
 
-// ResumeMap answers several pending interrupts at once in ResumeWith: each
-// key is an InterruptInfo.ID, each value the resume value for it.
+// ResumeMap answers pending interrupts by id in ResumeWith (or
+// WithResume): each key is an InterruptInfo.ID, each value the resume value
+// for it (LangGraph's Command(resume={id: value})). It may answer one of
+// several pending interrupts, the others staying pending, or several at
+// once, including interrupts of parallel tasks of one step. A key may also
+// be a task id (InterruptInfo.TaskID, the ID of earlier versions): it
+// answers that task's pending interrupt.
 type ResumeMap map[string]any
 
 // Interrupt pauses the running node for input from outside the graph
@@ -65,7 +82,8 @@ type ResumeMap map[string]any
 // k-th Interrupt call of the node returns the k-th resume value given to
 // it, decoded into T. A node must make its Interrupt calls in the same order
 // every time, one after another; Task calls before an interrupt are not
-// repeated.
+// repeated. Each call has a stable id, from the task id and the call's
+// index (InterruptInfo.ID), by which ResumeMap answers it.
 //
 // value and the resume values must be msgpack-encodable. Interrupt needs a
 // checkpointer (ErrNoCheckpointer otherwise), and fails with ErrOutsideNode
@@ -118,8 +136,9 @@ type interruptRecord struct {
 	Value []byte `msgpack:"v"`
 }
 
-// interruptOf returns the value of a task's pending interrupt, if any.
-func interruptOf(pending []saver.PendingWrite, taskID string) ([]byte, bool) {
+// interruptOf returns the value and call index of a task's pending
+// interrupt, if any.
+func interruptOf(pending []saver.PendingWrite, taskID string) ([]byte, int, bool) {
 	for _, w := range pending {
 		if w.TaskID != taskID || w.Channel != saver.ChannelInterrupt {
 			continue
@@ -130,15 +149,15 @@ func interruptOf(pending []saver.PendingWrite, taskID string) ([]byte, bool) {
 			err = dec.Decode(&rec)
 		}
 		if err != nil {
-			return nil, false
+			return nil, 0, false
 		}
 		answered, err := resumesOf(pending, taskID)
 		if err != nil || rec.Index < len(answered) {
-			return nil, false
+			return nil, 0, false
 		}
-		return rec.Value, true
+		return rec.Value, rec.Index, true
 	}
-	return nil, false
+	return nil, 0, false
 }
 
 // resumesOf returns the resume values recorded for a task, in order.
@@ -159,8 +178,14 @@ func resumesOf(pending []saver.PendingWrite, taskID string) ([][]byte, error) {
 	return nil, nil
 }
 
-func interruptInfo(t *task, raw []byte) InterruptInfo {
-	info := InterruptInfo{ID: t.id, Node: t.name, raw: raw}
+// interruptID names the idx-th Interrupt call of a task.
+func interruptID(taskID string, idx int) string {
+	return taskID + ":interrupt:" + strconv.Itoa(idx)
+}
+
+// interruptInfo describes t's idx-th Interrupt call, which asked raw.
+func interruptInfo(t *task, idx int, raw []byte) InterruptInfo {
+	info := InterruptInfo{ID: interruptID(t.id, idx), TaskID: t.id, Node: t.name, Index: idx, raw: raw}
 	if dec, _, err := newDecoder(raw); err == nil {
 		_ = dec.Decode(&info.Value) // raw was encoded by encodeValue
 	}
@@ -174,38 +199,43 @@ func (c *Graph[S]) resumeTargets(p *point, value any) (map[string][][]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	var waiting []*task
+	var waiting []InterruptInfo
 	for _, t := range tasks {
 		if _, done := writesOf(p.pending, t.id); done {
 			continue
 		}
-		if _, ok := interruptOf(p.pending, t.id); ok {
-			waiting = append(waiting, t)
+		if raw, idx, ok := interruptOf(p.pending, t.id); ok {
+			waiting = append(waiting, interruptInfo(t, idx, raw))
 		}
 	}
 	if len(waiting) == 0 {
 		return nil, ErrNotInterrupted
 	}
-	answers := map[string]any{}
+	answers := map[string]any{} // by task id
 	if m, ok := value.(ResumeMap); ok {
-		for id, v := range m {
-			if !slices.ContainsFunc(waiting, func(t *task) bool { return t.id == id }) {
+		for _, id := range slices.Sorted(maps.Keys(m)) {
+			i := slices.IndexFunc(waiting, func(in InterruptInfo) bool { return in.ID == id || in.TaskID == id })
+			if i < 0 {
 				return nil, fmt.Errorf("resume map: no pending interrupt has id %q", id)
 			}
-			answers[id] = v
+			tid := waiting[i].TaskID
+			if _, dup := answers[tid]; dup {
+				return nil, fmt.Errorf("resume map: interrupt %s is answered twice (by its id and its task id)", waiting[i].ID)
+			}
+			answers[tid] = m[id]
 		}
 	} else {
 		if len(waiting) > 1 {
 			var ids bytes.Buffer
-			for i, t := range waiting {
+			for i, in := range waiting {
 				if i > 0 {
 					ids.WriteString(", ")
 				}
-				fmt.Fprintf(&ids, "%s (node %q)", t.id, t.name)
+				fmt.Fprintf(&ids, "%s (node %q)", in.ID, in.Node)
 			}
 			return nil, fmt.Errorf("%d interrupts are pending (%s): answer them by id with graph.ResumeMap", len(waiting), ids.String())
 		}
-		answers[waiting[0].id] = value
+		answers[waiting[0].TaskID] = value
 	}
 	out := map[string][][]byte{}
 	for id, v := range answers {

@@ -56,7 +56,10 @@ func (c *Graph[S]) Invoke(ctx context.Context, input S, cfg Config, opts ...Call
 // cfg.CheckpointID set it replays from that checkpoint: a fork checkpoint
 // is written and every task of that step and after runs again on the new
 // branch. Resuming a thread with nothing left to run returns its state and
-// writes nothing.
+// writes nothing. A thread whose Snapshot.Status is StatusPending is always
+// finished by Resume, including one whose last step stored every task's
+// writes but not its checkpoint (Next empty): the writes are applied, the
+// step stored, and the steps after it run.
 func (c *Graph[S]) Resume(ctx context.Context, cfg Config, opts ...CallOption) (S, error) {
 	return c.execute(ctx, nil, cfg, nil, nil, opts)
 }
@@ -80,6 +83,15 @@ func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(
 	}
 	if err := cl.durability.check(); err != nil {
 		return zero, fmt.Errorf("graph %q: %w", c.name, err)
+	}
+	if cl.resume != nil {
+		switch {
+		case resume != nil:
+			return zero, fmt.Errorf("graph %q: resume: WithResume with ResumeWith: two resume values", c.name)
+		case input != nil && !reflect.ValueOf(input).Elem().IsZero():
+			return zero, fmt.Errorf("graph %q: resume: WithResume with new input: a resume continues the run, pass a zero input", c.name)
+		}
+		input, resume = nil, cl.resume
 	}
 	if cl.outcome != nil {
 		*cl.outcome = Outcome{}
@@ -225,11 +237,28 @@ func (c *Graph[S]) start(ctx context.Context, r *run, input *S, cfg Config, resu
 		} else {
 			tasks, err := c.prepare(cur)
 			if err != nil || len(tasks) == 0 {
+				if err == nil && emit != nil {
+					emit(cur, nil)
+				}
 				return c.result(cur, err)
 			}
 			f := cur.child(saver.SourceFork, cur.md.Step, r.runID)
 			r.k.later(f.put(r.thread))
 			cur = f
+		}
+		// A resume shows the state it starts from first, as LangGraph's
+		// stream does (no tasks: the values part only), once it holds the
+		// thread if it has work to do: a run refused as busy, and tried
+		// again, shows it once; one with nothing to run stores nothing.
+		if emit != nil {
+			if tasks, err := c.prepare(cur); err == nil && len(tasks) > 0 {
+				if err := r.k.flush(ctx); err != nil {
+					return zero, wrapCommit(r.thread, cur.md.Step, err)
+				}
+			}
+			if !emit(cur, nil) {
+				return c.result(cur, nil)
+			}
 		}
 	}
 	return c.loop(ctx, r, cur, emit)
@@ -305,7 +334,7 @@ func (c *Graph[S]) result(p *point, err error) (S, error) {
 
 // encodePacket encodes an input or Send state: its non-zero channels.
 func (c *Graph[S]) encodePacket(v reflect.Value) ([]byte, error) {
-	writes, err := c.encodeValues(v, nil)
+	writes, err := c.encodeValues(c.withMessageIDs(v), nil) // ids fixed once, not on each decode
 	if err != nil {
 		return nil, err
 	}

@@ -423,7 +423,7 @@ func TestStreamYieldsEachStep(t *testing.T) {
 		t.Fatalf("updates = %q, want %q", got, want)
 	}
 	var sizes []int
-	for part, err := range chain.Stream(ctx, &NoteState{}, graph.Config{ThreadID: "t2"}, graph.StreamValues) {
+	for part, err := range chain.Stream(ctx, &NoteState{Item: "in"}, graph.Config{ThreadID: "t2"}, graph.StreamValues) {
 		if err != nil {
 			t.Fatal(err)
 		}

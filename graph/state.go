@@ -15,11 +15,27 @@ import (
 )
 
 // Snapshot is a thread's state at one checkpoint.
+//
+// To decide whether to continue a thread (Resume, ResumeWith) or start a
+// new turn (Invoke with input), read Status, not Next. Next follows
+// LangGraph: it lists the tasks without writes yet, so it is also empty
+// when a run stopped (a crash, a refused commit) after every task of a
+// parallel step stored its writes but before the step's checkpoint was
+// stored. That thread looks finished by Next, but its Status is
+// StatusPending, and Resume finishes the run: it applies the stored
+// writes, stores the step and runs the steps after it. New input instead
+// would discard what the step left to do, as in LangGraph.
 type Snapshot[S any] struct {
-	// Values is the state.
+	// Values is the state. In GetState's latest snapshot it includes the
+	// writes of the tasks that finished since the checkpoint.
 	Values S
+	// Status says whether the run is done, waits for a resume value, or
+	// has work left (see the type's documentation).
+	Status Status
 	// Next lists the nodes that run next (tasks without writes yet); empty
-	// at the end of a run.
+	// at the end of a run, and also when every task of the step stored its
+	// writes but the step's checkpoint is not stored (Status is then
+	// StatusPending).
 	Next []string
 	// Config addresses this checkpoint.
 	Config Config
@@ -36,6 +52,25 @@ type Snapshot[S any] struct {
 	// Interrupts are the interrupts of all Tasks, waiting for ResumeWith.
 	Interrupts []InterruptInfo
 }
+
+// Status says where a thread's run stands at a checkpoint.
+type Status string
+
+// The statuses of a Snapshot.
+const (
+	// StatusDone says nothing is left to run from the checkpoint: the run
+	// reached END (or the thread is empty). New input starts a new turn.
+	StatusDone Status = "done"
+	// StatusPending says the run is not finished and Resume continues it:
+	// tasks are left to run (after a crash, a failed node, the recursion
+	// limit or a static interrupt), or every task of the step stored its
+	// writes and only the step's checkpoint, and the steps after it, are
+	// outstanding (Next is empty then).
+	StatusPending Status = "pending"
+	// StatusInterrupted says a node waits for a resume value
+	// (Snapshot.Interrupts): ResumeWith answers it.
+	StatusInterrupted Status = "interrupted"
+)
 
 // TaskInfo describes one task that runs from a checkpoint.
 type TaskInfo struct {
@@ -62,7 +97,7 @@ func (c *Graph[S]) GetState(ctx context.Context, cfg Config) (Snapshot[S], error
 	}
 	tu, err := c.saver.GetTuple(ctx, cfg)
 	if errors.Is(err, saver.ErrNotFound) && cfg.CheckpointID == "" {
-		snap.Config = cfg
+		snap.Config, snap.Status = cfg, StatusDone
 		return snap, nil
 	}
 	if err != nil {
@@ -173,8 +208,8 @@ func (c *Graph[S]) snapshot(tu *saver.Tuple, applyPending bool) (Snapshot[S], er
 				}
 			}
 		}
-		if raw, ok := interruptOf(p.pending, t.id); ok && !done {
-			in := interruptInfo(t, raw)
+		if raw, idx, ok := interruptOf(p.pending, t.id); ok && !done {
+			in := interruptInfo(t, idx, raw)
 			info.Interrupts = []InterruptInfo{in}
 			snap.Interrupts = append(snap.Interrupts, in)
 		}
@@ -182,6 +217,14 @@ func (c *Graph[S]) snapshot(tu *saver.Tuple, applyPending bool) (Snapshot[S], er
 			snap.Next = append(snap.Next, t.name)
 		}
 		snap.Tasks = append(snap.Tasks, info)
+	}
+	switch {
+	case len(snap.Interrupts) > 0:
+		snap.Status = StatusInterrupted
+	case len(tasks) > 0:
+		snap.Status = StatusPending
+	default:
+		snap.Status = StatusDone
 	}
 	return snap, nil
 }

@@ -94,7 +94,7 @@ func (c *Graph[S]) interrupted(r *run, p *point, tasks []*task) (S, error) {
 	for _, t := range tasks {
 		switch {
 		case t.interrupt != nil:
-			oc.Interrupts = append(oc.Interrupts, interruptInfo(t, t.interrupt))
+			oc.Interrupts = append(oc.Interrupts, interruptInfo(t, len(t.resume), t.interrupt))
 		case t.err == nil && t.writes != nil:
 			finished = append(finished, t)
 			continue
@@ -230,7 +230,7 @@ func (c *Graph[S]) runTask(ctx context.Context, r *run, cur *point, t *task, ste
 		t.err = nodeErr(err)
 		return
 	}
-	upd := reflect.ValueOf(&out).Elem()
+	upd := c.withMessageIDs(reflect.ValueOf(&out).Elem()) // the ids its writes store, for streaming
 	t.update = upd
 	if t.writes, err = c.taskWrites(nctx, cur, t.name, upd, sc.zero); err != nil {
 		t.err = nodeErr(err)

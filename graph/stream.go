@@ -40,11 +40,16 @@ type StreamPart[S any] struct {
 // as LangGraph's "__interrupt__" key.
 const InterruptNode = "__interrupt__"
 
-// Stream runs like Invoke, or like Resume when input is nil, and yields
-// what each step produced as it is saved. Breaking out of the loop stops the
-// run after the current step; the thread keeps everything saved so far. A
-// failure is yielded as the last error; a run that stops on an interrupt
-// ends with a part whose Interrupted is set.
+// Stream runs like Invoke, or like Resume when input is nil (like
+// ResumeWith with WithResume), and yields what each step produced as it is
+// saved. Breaking out of the loop stops the run after the current step; the
+// thread keeps everything saved so far. A failure is yielded as the last
+// error; a run that stops on an interrupt ends with a part whose
+// Interrupted is set.
+//
+// As in LangGraph: in StreamValues mode a resume (nil input) first yields
+// the state it starts from, and a step whose nodes wrote no state channel
+// yields no part.
 func (c *Graph[S]) Stream(ctx context.Context, input *S, cfg Config, mode StreamMode, opts ...CallOption) iter.Seq2[StreamPart[S], error] {
 	return func(yield func(StreamPart[S], error) bool) {
 		var user call
@@ -54,8 +59,13 @@ func (c *Graph[S]) Stream(ctx context.Context, input *S, cfg Config, mode Stream
 		var oc Outcome
 		opts = append(slices.Clone(opts), WithOutcome(&oc))
 		stopped := false
+		// emit yields what a step produced; tasks is nil for the state a
+		// resume starts from, which only StreamValues shows.
 		emit := func(p *point, tasks []*task) bool {
 			if mode == StreamValues {
+				if tasks != nil && !c.wroteState(tasks) {
+					return true // as LangGraph: no values part for a step that wrote no channel
+				}
 				s, err := c.result(p, nil)
 				stopped = !yield(StreamPart[S]{Step: p.md.Step, Values: s}, err)
 				return !stopped && err == nil
@@ -90,4 +100,16 @@ func (c *Graph[S]) Stream(ctx context.Context, input *S, cfg Config, mode Stream
 			yield(StreamPart[S]{Step: oc.step, Node: InterruptNode, Values: out, Interrupted: true, Interrupts: oc.Interrupts}, nil)
 		}
 	}
+}
+
+// wroteState reports whether a task of a step wrote a state channel.
+func (c *Graph[S]) wroteState(tasks []*task) bool {
+	for _, t := range tasks {
+		for _, w := range t.writes {
+			if c.schema.byName[w.Channel] != nil {
+				return true
+			}
+		}
+	}
+	return false
 }

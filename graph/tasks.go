@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/jetgraph/jetgraph/message"
 	"github.com/jetgraph/jetgraph/saver"
 )
 
@@ -199,7 +200,7 @@ func (c *Graph[S]) updateFromWrites(writes []saver.Write) (reflect.Value, error)
 // then the triggers of the nodes that follow it. Conditional routes see the
 // state p holds with this update applied.
 func (c *Graph[S]) taskWrites(ctx context.Context, p *point, node string, upd reflect.Value, zero map[string]bool) ([]saver.Write, error) {
-	writes, err := c.encodeValues(upd, zero)
+	writes, err := c.encodeValues(c.withMessageIDs(upd), zero)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +229,34 @@ func (c *Graph[S]) taskWrites(ctx context.Context, p *point, node string, upd re
 		writes = []saver.Write{{Channel: doneChannel}}
 	}
 	return writes, nil
+}
+
+// withMessageIDs returns upd with an id on every message of its messages
+// channels that has none, the id the messages reducer would give it: so a
+// task's write and the checkpoint that merges it hold the same message
+// bytes, which the store keeps once (event.ChannelDelta.Refs). upd is not
+// modified; a copy is returned when ids were added.
+func (c *Graph[S]) withMessageIDs(upd reflect.Value) reflect.Value {
+	var out reflect.Value
+	for _, f := range c.schema.fields {
+		if f.reducer != reducerMessages {
+			continue
+		}
+		ms, _ := reflect.TypeAssert[[]message.Message](upd.Field(f.index))
+		withIDs := message.WithIDs(ms)
+		if len(ms) == 0 || &withIDs[0] == &ms[0] {
+			continue
+		}
+		if !out.IsValid() {
+			out = reflect.New(c.schema.typ).Elem()
+			out.Set(upd)
+		}
+		out.Field(f.index).Set(reflect.ValueOf(withIDs))
+	}
+	if !out.IsValid() {
+		return upd
+	}
+	return out
 }
 
 // localState is p's state with writes applied, as a route sees it.

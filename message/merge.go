@@ -6,7 +6,9 @@ import "github.com/google/uuid"
 // message of update whose id is new (or empty: it gets a fresh id) is
 // appended, one whose id is in current replaces that message in place, and
 // a Remove message deletes the message with its id (an unknown id is
-// ignored). Neither argument is modified.
+// ignored). As in LangGraph's add_messages, a message that an update
+// removes and then adds again keeps its place: it replaces the old one.
+// Neither argument is modified.
 func Merge(current, update []Message) []Message {
 	out, _ := MergeAppend(current, update)
 	return out
@@ -63,7 +65,10 @@ func MergeAdded(current, update []Message) (added []Message, ok bool) {
 }
 
 // mergeEdits is the general merge, for updates that replace or remove
-// messages of current.
+// messages of current. It follows LangGraph's add_messages: a message whose
+// id is already there (in current, or added earlier in update) replaces it
+// in place, even after a Remove of that id, which it cancels; a Remove
+// deletes every message with its id once the whole update is applied.
 func mergeEdits(current, update []Message) []Message {
 	index := make(map[string]int, len(current))
 	for i, m := range current {
@@ -71,19 +76,29 @@ func mergeEdits(current, update []Message) []Message {
 	}
 	out := current
 	copied := false
-	removed := false
+	var remove map[string]bool
 	for _, m := range update {
 		if m.ID == "" {
+			if m.Role == RoleRemove {
+				continue // a fresh id names no message
+			}
 			m.ID = uuid.NewString()
 		}
 		i, exists := index[m.ID]
 		switch {
-		case m.Role == RoleRemove:
-			if exists && i >= 0 {
-				removed = true
-				index[m.ID] = -1
+		case !exists:
+			if m.Role == RoleRemove {
+				continue // an unknown id is ignored
 			}
-		case exists && i >= 0:
+			index[m.ID] = len(out)
+			out = append(out, m)
+		case m.Role == RoleRemove:
+			if remove == nil {
+				remove = map[string]bool{}
+			}
+			remove[m.ID] = true
+		default:
+			delete(remove, m.ID)
 			if out[i].Equal(m) {
 				continue
 			}
@@ -92,15 +107,12 @@ func mergeEdits(current, update []Message) []Message {
 				copied = true
 			}
 			out[i] = m
-		default:
-			index[m.ID] = len(out)
-			out = append(out, m)
 		}
 	}
-	if removed {
+	if len(remove) > 0 {
 		kept := make([]Message, 0, len(out))
-		for j, m := range out {
-			if index[m.ID] == j {
+		for _, m := range out {
+			if !remove[m.ID] {
 				kept = append(kept, m)
 			}
 		}
@@ -145,4 +157,25 @@ func lastIndex(ms []Message, id string) int {
 		}
 	}
 	return -1
+}
+
+// WithIDs returns ms with a fresh id on every message that has none (Remove
+// messages aside), the ids Merge would give them; ms itself is returned
+// when every message has an id, else a copy. Giving ids before a merge lets
+// a caller store an update and the merged list with the same bytes.
+func WithIDs(ms []Message) []Message {
+	var out []Message
+	for i, m := range ms {
+		if m.ID != "" || m.Role == RoleRemove {
+			continue
+		}
+		if out == nil {
+			out = append([]Message(nil), ms...)
+		}
+		out[i].ID = uuid.NewString()
+	}
+	if out == nil {
+		return ms
+	}
+	return out
 }

@@ -7,49 +7,42 @@ import (
 	"testing"
 )
 
-// referenceMerge is the messages reducer as first written: one map over
-// current, every update applied in order, appendOnly cleared by any edit of
-// current or any removal.
+// referenceMerge is LangGraph's add_messages, line for line (an unknown
+// removal is ignored rather than an error). appendOnly is cleared by any
+// removal of a known id and by any change to a message of current.
 func referenceMerge(current, update []Message) ([]Message, bool) {
-	index := make(map[string]int, len(current))
+	merged := append([]Message(nil), current...)
+	byID := make(map[string]int, len(current))
 	for i, m := range current {
-		index[m.ID] = i
+		byID[m.ID] = i
 	}
-	out := current[:len(current):len(current)]
-	appendOnly, copied, removed := true, false, false
+	appendOnly := true
+	toRemove := map[string]bool{}
 	for _, m := range update {
-		i, exists := index[m.ID]
-		switch {
-		case m.Role == RoleRemove:
-			if exists && i >= 0 {
-				appendOnly, removed = false, true
-				index[m.ID] = -1
-			}
-		case exists && i >= 0:
-			if out[i].Equal(m) {
-				continue
-			}
-			if !copied {
-				out = append([]Message(nil), out...)
-				copied = true
-			}
-			out[i] = m
-			if i < len(current) {
+		if i, ok := byID[m.ID]; ok {
+			if m.Role == RoleRemove {
+				toRemove[m.ID] = true
 				appendOnly = false
+			} else {
+				delete(toRemove, m.ID)
+				if i < len(current) && !merged[i].Equal(m) {
+					appendOnly = false
+				}
+				merged[i] = m
 			}
-		default:
-			index[m.ID] = len(out)
+			continue
+		}
+		if m.Role == RoleRemove {
+			continue
+		}
+		byID[m.ID] = len(merged)
+		merged = append(merged, m)
+	}
+	out := []Message{}
+	for _, m := range merged {
+		if !toRemove[m.ID] {
 			out = append(out, m)
 		}
-	}
-	if removed {
-		kept := make([]Message, 0, len(out))
-		for j, m := range out {
-			if index[m.ID] == j {
-				kept = append(kept, m)
-			}
-		}
-		out = kept
 	}
 	return out[:len(out):len(out)], appendOnly
 }
@@ -107,5 +100,37 @@ func TestMergeAddedRefusesEditsOfCurrent(t *testing.T) {
 		if added, ok := MergeAdded(cur, upd); ok {
 			t.Fatalf("MergeAdded(%v) = %v, true; want false", upd, added)
 		}
+	}
+}
+
+func TestMergeReplacesARemovedAndReAddedMessageInPlace(t *testing.T) {
+	t.Parallel()
+	cur := Merge(nil, []Message{Human("a"), Human("b"), Human("c")})
+	readd := cur[0]
+	readd.Content = "A"
+	got := Merge(cur, []Message{Remove(cur[0].ID), readd})
+	want := []Message{readd, cur[1], cur[2]}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("remove then re-add: %v, want %v (in place, as add_messages)", got, want)
+	}
+	got = Merge(cur, []Message{readd, Remove(cur[0].ID)})
+	if want := cur[1:]; !reflect.DeepEqual(got, want) {
+		t.Fatalf("re-add then remove: %v, want %v", got, want)
+	}
+}
+
+func TestWithIDsGivesIDsOnlyWhereMissing(t *testing.T) {
+	t.Parallel()
+	kept := []Message{{ID: "x", Role: RoleHuman, Content: "a"}, Remove("y")}
+	if got := WithIDs(kept); &got[0] != &kept[0] {
+		t.Fatalf("WithIDs copied a list that has every id: %v", got)
+	}
+	in := []Message{AI("new"), kept[0], {Role: RoleRemove}}
+	got := WithIDs(in)
+	if got[0].ID == "" || in[0].ID != "" || got[1].ID != "x" || got[2].ID != "" {
+		t.Fatalf("WithIDs(%v) = %v", in, got)
+	}
+	if merged := Merge(nil, got); merged[0].ID != got[0].ID {
+		t.Fatalf("Merge gave %q, the update had %q", merged[0].ID, got[0].ID)
 	}
 }
