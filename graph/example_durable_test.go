@@ -111,12 +111,12 @@ func Example_productionSetup() {
 	if cmp.Or(os.Getenv("ENVIRONMENT"), "development") == "production" {
 		url = os.Getenv("DATABASE_URL")
 	}
-	checkpointer, closer, err := open.Saver(ctx, url)
+	checkpointer, err := open.Open(ctx, url)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer closer.Close()
+	defer checkpointer.Close(ctx)
 
 	chain, _ := chatGraph().Compile(graph.WithCheckpointer(checkpointer))
 	out, _ := chain.Invoke(ctx, human("I'm Alice"), graph.Config{ThreadID: "user-123"})

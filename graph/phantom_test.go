@@ -36,7 +36,7 @@ var sharedStores = []struct {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { s.Close() })
+			t.Cleanup(func() { s.Close(context.Background()) })
 			return s
 		}
 		return open(), open()

@@ -100,7 +100,7 @@ func openSaver(ctx context.Context, f saverFlags) (saver.Saver, func() error, er
 			return err
 		}, nil
 	case strings.HasPrefix(strings.ToLower(f.saver), "nats://"):
-		// Dialed here rather than by open.Saver, for a short connect
+		// Dialed here rather than by open.Open, for a short connect
 		// timeout and no retry of the first connect.
 		cctx, cancel := context.WithTimeout(ctx, 4*connectTimeout)
 		defer cancel()
@@ -110,11 +110,11 @@ func openSaver(ctx context.Context, f saverFlags) (saver.Saver, func() error, er
 		}
 		return s, func() error { return s.Close(context.WithoutCancel(ctx)) }, nil
 	}
-	s, c, err := open.Saver(ctx, f.saver)
+	s, err := open.Open(ctx, f.saver)
 	if err != nil {
 		return nil, nil, err
 	}
-	return s, c.Close, nil
+	return s, func() error { return s.Close(context.WithoutCancel(ctx)) }, nil
 }
 
 // logOf returns the saver's event log, or an error naming the command that

@@ -62,7 +62,7 @@ func TestFoldProperty(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { s.Close() })
+			t.Cleanup(func() { s.Close(context.Background()) })
 			return s.Log().(propLog)
 		}},
 	}

@@ -454,6 +454,10 @@ func (s *Store) Flush(ctx context.Context) error {
 	}
 }
 
+// Close waits for the snapshots being taken in the background. Savers
+// over a log that holds connections close those too.
+func (s *Store) Close(ctx context.Context) error { return s.Flush(ctx) }
+
 // GetTuple implements saver.Saver.
 func (s *Store) GetTuple(ctx context.Context, cfg saver.Config) (*saver.Tuple, error) {
 	return s.get(ctx, cfg, true)

@@ -54,7 +54,7 @@ var errOpened = errors.New("opened a saver on a server that never answered")
 
 // A PostgreSQL URL without connect_timeout, opened with a context that has
 // no deadline, on a server that accepts the connection and never answers:
-// open.Saver gives up with an error (after open.DefaultConnectTimeout)
+// open.Open gives up with an error (after open.DefaultConnectTimeout)
 // instead of waiting forever.
 func TestSaverGivesUpOnAPostgresServerThatNeverAnswers(t *testing.T) {
 	t.Parallel()
@@ -66,9 +66,9 @@ func TestSaverGivesUpOnAPostgresServerThatNeverAnswers(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		start := time.Now()
-		_, closer, err := open.Saver(context.Background(), "postgres://u@"+addr+"/db?sslmode=disable")
+		s, err := open.Open(context.Background(), "postgres://u@"+addr+"/db?sslmode=disable")
 		if err == nil {
-			_ = closer.Close()
+			_ = s.Close(context.Background())
 			err = errOpened
 		}
 		done <- result{err, time.Since(start)}
@@ -84,7 +84,7 @@ func TestSaverGivesUpOnAPostgresServerThatNeverAnswers(t *testing.T) {
 		}
 		t.Logf("gave up after %v: %v", r.elapsed.Round(time.Millisecond), r.err)
 	case <-guard.C:
-		t.Fatalf("open.Saver still waiting after %v on a server that never answers", open.DefaultConnectTimeout+time.Minute)
+		t.Fatalf("open.Open still waiting after %v on a server that never answers", open.DefaultConnectTimeout+time.Minute)
 	}
 }
 
@@ -96,9 +96,9 @@ func TestSaverGivesUpOnANATSServerThatNeverAnswers(t *testing.T) {
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() {
-		_, closer, err := open.Saver(context.Background(), "nats://"+addr)
+		s, err := open.Open(context.Background(), "nats://"+addr)
 		if err == nil {
-			_ = closer.Close()
+			_ = s.Close(context.Background())
 			err = errOpened
 		}
 		done <- err
@@ -112,6 +112,6 @@ func TestSaverGivesUpOnANATSServerThatNeverAnswers(t *testing.T) {
 		}
 		t.Logf("gave up after %v: %v", time.Since(start).Round(time.Millisecond), err)
 	case <-guard.C:
-		t.Fatal("open.Saver still waiting after a minute on a NATS server that never answers")
+		t.Fatal("open.Open still waiting after a minute on a NATS server that never answers")
 	}
 }

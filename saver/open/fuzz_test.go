@@ -12,12 +12,12 @@ import (
 	"github.com/jetgraph/jetgraph/saver/open"
 )
 
-// FuzzSaverURL opens arbitrary URLs: open.Saver returns a saver or an
+// FuzzSaverURL opens arbitrary URLs: open.Open returns a saver or an
 // error, never panics and never hangs. So that it never reaches a real
 // host or writes outside a temporary directory, confine rewrites each
 // input before opening it: network addresses become 127.0.0.1:1 (refused
 // at once) and file paths land under the fuzz target's directory. A new
-// scheme in open.Saver needs a case in confine.
+// scheme in open.Open needs a case in confine.
 func FuzzSaverURL(f *testing.F) {
 	// The seed corpus is in testdata/fuzz/FuzzSaverURL.
 	dir := f.TempDir()
@@ -33,18 +33,18 @@ func FuzzSaverURL(f *testing.F) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			s, closer, err := open.Saver(ctx, u)
+			s, err := open.Open(ctx, u)
 			if err != nil {
-				if s != nil || closer != nil {
-					t.Errorf("%q: an error (%v) with a saver or closer", u, err)
+				if s != nil {
+					t.Errorf("%q: an error (%v) with a saver", u, err)
 				}
 				return
 			}
-			if s == nil || closer == nil {
+			if s == nil {
 				t.Errorf("%q: no error and no saver", u)
 				return
 			}
-			if err := closer.Close(); err != nil {
+			if err := s.Close(context.Background()); err != nil {
 				t.Errorf("%q: close: %v", u, err)
 			}
 		}()
@@ -53,12 +53,12 @@ func FuzzSaverURL(f *testing.F) {
 		select {
 		case <-done:
 		case <-guard.C:
-			t.Fatalf("%q: open.Saver did not return within a minute of a 10s context", u)
+			t.Fatalf("%q: open.Open did not return within a minute of a 10s context", u)
 		}
 	})
 }
 
-// confine rewrites raw as open.Saver would dispatch it so that opening it
+// confine rewrites raw as open.Open would dispatch it so that opening it
 // touches nothing but loopback port 1 and files under dir.
 func confine(raw, dir string) string {
 	scheme, rest, ok := strings.Cut(raw, "://")

@@ -2,8 +2,6 @@ package open
 
 import (
 	"context"
-	"io"
-	"time"
 
 	"github.com/jetgraph/jetgraph/natsembed"
 	"github.com/jetgraph/jetgraph/saver"
@@ -12,26 +10,26 @@ import (
 
 // openNATS opens the JetStream saver on the server(s) at rawURL (a
 // comma-separated list works too).
-func openNATS(ctx context.Context, rawURL string) (saver.Saver, io.Closer, error) {
+func openNATS(ctx context.Context, rawURL string) (Saver, error) {
 	s, err := natsjs.Connect(ctx, rawURL, natsjs.Config{})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return s, ctxCloser(s.Close), nil
+	return s, nil
 }
 
 // openEmbeddedNATS starts an in-process JetStream server storing in dir
 // (created if needed, reused if it holds data) and opens the saver on it.
 // Closing stops both.
-func openEmbeddedNATS(ctx context.Context, dir string) (saver.Saver, io.Closer, error) {
+func openEmbeddedNATS(ctx context.Context, dir string) (Saver, error) {
 	if dir == "" {
-		return nil, nil, saver.Invalid("saver url", "nats+embedded:// needs a directory, as in nats+embedded://./data")
+		return nil, saver.Invalid("saver url", "nats+embedded:// needs a directory, as in nats+embedded://./data")
 	}
 	s, err := Embedded(ctx, dir, natsjs.Config{})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return s, ctxCloser(s.Close), nil
+	return s, nil
 }
 
 // Embedded starts an in-process JetStream server with its data in dir
@@ -55,17 +53,4 @@ func Embedded(ctx context.Context, dir string, cfg natsjs.Config) (*natsjs.Saver
 	}
 	s.AtClose(srv.Shutdown)
 	return s, nil
-}
-
-// closeTimeout bounds how long Close waits for the saver's goroutines and
-// an embedded server to stop.
-const closeTimeout = 30 * time.Second
-
-// ctxCloser adapts a Close(ctx) to io.Closer.
-type ctxCloser func(context.Context) error
-
-func (f ctxCloser) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
-	defer cancel()
-	return f(ctx)
 }

@@ -2,9 +2,9 @@
 // Setup": the same program runs on memory in development and on a database
 // in production by changing an environment variable.
 //
-//	s, closer, err := open.Saver(ctx, cmp.Or(os.Getenv("DATABASE_URL"), "memory://"))
+//	s, err := open.Open(ctx, cmp.Or(os.Getenv("DATABASE_URL"), "memory://"))
 //	if err != nil { ... }
-//	defer closer.Close()
+//	defer s.Close(ctx)
 //	chain, err := g.Compile(graph.WithCheckpointer(s))
 //
 // The URLs it understands:
@@ -19,7 +19,7 @@
 //	nats+embedded://DIR             the JetStream saver on an in-process NATS server storing in DIR
 //	                                (nats+embedded:///abs/dir, nats+embedded://./rel/dir)
 //
-// The returned saver is the backend's concrete type behind saver.Saver, so
+// The returned saver is the backend's concrete type behind Saver, so
 // optional capabilities (saver.Forker, saver.Pruner, ...) are still found
 // by type assertion.
 package open
@@ -27,7 +27,6 @@ package open
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 
@@ -37,28 +36,34 @@ import (
 	"github.com/jetgraph/jetgraph/saver/sqlite"
 )
 
-// Supported lists the URL forms Saver accepts, as its errors print them.
+// Supported lists the URL forms Open accepts, as its errors print them.
 const Supported = "memory://, sqlite://PATH (or a bare file path), postgres://..., postgresql://..., nats://HOST:PORT, nats+embedded://DIR"
 
 // DefaultConnectTimeout bounds a connection attempt to PostgreSQL whose
 // URL sets no connect_timeout (postgres.DefaultConnectTimeout).
 const DefaultConnectTimeout = postgres.DefaultConnectTimeout
 
-// Saver opens the saver rawURL names and returns it with the closer that
-// releases what it holds (connections, files, an embedded server). Close it
-// when done. An empty URL or an unknown scheme is saver.ErrInvalid, with
-// the supported forms in the message.
-func Saver(ctx context.Context, rawURL string) (saver.Saver, io.Closer, error) {
-	s, c, err := open(ctx, rawURL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open saver %q: %w", redact(rawURL), err)
-	}
-	return s, c, nil
+// Saver is a saver that releases what it holds (connections, files, an
+// embedded server) with Close, as every saver of this module does.
+type Saver interface {
+	saver.Saver
+	Close(ctx context.Context) error
 }
 
-func open(ctx context.Context, rawURL string) (saver.Saver, io.Closer, error) {
+// Open opens the saver rawURL names. Close it when done. An empty URL or
+// an unknown scheme is saver.ErrInvalid, with the supported forms in the
+// message.
+func Open(ctx context.Context, rawURL string) (Saver, error) {
+	s, err := open(ctx, rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("open saver %q: %w", redact(rawURL), err)
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, rawURL string) (Saver, error) {
 	if rawURL == "" {
-		return nil, nil, saver.Invalid("saver url", "empty; supported: "+Supported)
+		return nil, saver.Invalid("saver url", "empty; supported: "+Supported)
 	}
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok { // a bare path or a file: URI
@@ -66,7 +71,7 @@ func open(ctx context.Context, rawURL string) (saver.Saver, io.Closer, error) {
 	}
 	switch strings.ToLower(scheme) {
 	case "memory":
-		return memory.New(), nopCloser{}, nil
+		return memory.New(), nil
 	case "sqlite":
 		return openSQLite(ctx, rest)
 	case "postgres", "postgresql":
@@ -76,23 +81,23 @@ func open(ctx context.Context, rawURL string) (saver.Saver, io.Closer, error) {
 	case "nats+embedded":
 		return openEmbeddedNATS(ctx, rest)
 	}
-	return nil, nil, saver.Invalid("saver url", fmt.Sprintf("unknown scheme %q; supported: %s", scheme, Supported))
+	return nil, saver.Invalid("saver url", fmt.Sprintf("unknown scheme %q; supported: %s", scheme, Supported))
 }
 
-func openSQLite(ctx context.Context, path string) (saver.Saver, io.Closer, error) {
+func openSQLite(ctx context.Context, path string) (Saver, error) {
 	s, err := sqlite.FromConnString(ctx, path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err // not a nil *sqlite.Saver in the interface
 	}
-	return s, s, nil
+	return s, nil
 }
 
 // openPostgres takes the jetgraph-only schema parameter out of the URL (the
 // server would reject it as an unknown setting) and connects.
-func openPostgres(ctx context.Context, rawURL string) (saver.Saver, io.Closer, error) {
+func openPostgres(ctx context.Context, rawURL string) (Saver, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, nil, saver.Invalid("saver url", err.Error())
+		return nil, saver.Invalid("saver url", err.Error())
 	}
 	q := u.Query()
 	cfg := postgres.Config{Schema: q.Get("schema")}
@@ -100,9 +105,9 @@ func openPostgres(ctx context.Context, rawURL string) (saver.Saver, io.Closer, e
 	u.RawQuery = q.Encode()
 	s, err := postgres.Connect(ctx, u.String(), cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return s, s, nil
+	return s, nil
 }
 
 // redact hides a password in rawURL, for error messages.
@@ -112,7 +117,3 @@ func redact(rawURL string) string {
 	}
 	return rawURL
 }
-
-type nopCloser struct{}
-
-func (nopCloser) Close() error { return nil }

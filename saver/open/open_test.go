@@ -23,12 +23,12 @@ import (
 // setup opens rawURL and closes the saver when t ends.
 func setup(t *testing.T, rawURL string) saver.Saver {
 	t.Helper()
-	s, closer, err := open.Saver(t.Context(), rawURL)
+	s, err := open.Open(t.Context(), rawURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := closer.Close(); err != nil {
+		if err := s.Close(context.Background()); err != nil {
 			t.Error(err)
 		}
 	})
@@ -113,7 +113,7 @@ func TestSaverOpensPostgresWithASchema(t *testing.T) {
 func TestSaverRejectsUnknownSchemesListingTheSupportedOnes(t *testing.T) {
 	t.Parallel()
 	for _, u := range []string{"redis://localhost", ""} {
-		_, _, err := open.Saver(t.Context(), u)
+		_, err := open.Open(t.Context(), u)
 		if !errors.Is(err, saver.ErrInvalid) {
 			t.Fatalf("%q: got %v, want ErrInvalid", u, err)
 		}
@@ -127,7 +127,7 @@ func TestSaverRejectsUnknownSchemesListingTheSupportedOnes(t *testing.T) {
 
 func TestSaverHidesPostgresPasswordsInErrors(t *testing.T) {
 	t.Parallel()
-	_, _, err := open.Saver(t.Context(), "postgres://u:hunter2@127.0.0.1:1/db?connect_timeout=1")
+	_, err := open.Open(t.Context(), "postgres://u:hunter2@127.0.0.1:1/db?connect_timeout=1")
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("got %v, want an error without the password", err)
 	}

@@ -35,7 +35,7 @@ func TestServerGoingAwayIsAnErrorAndLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = s.Close() })
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
 	first := put(t, s, "t", "", input, "one")
 	head := put(t, s, "t", first.CheckpointID, loop(0), "two")
 

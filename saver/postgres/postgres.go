@@ -113,8 +113,12 @@ func (s *Saver) Pool() *pgxpool.Pool { return s.pool }
 // Schema returns the schema holding the saver's tables.
 func (s *Saver) Schema() string { return s.schema }
 
-// Close closes the pool if Connect opened it.
-func (s *Saver) Close() error {
+// Close waits for the saver's work in flight and closes the pool if
+// Connect opened it.
+func (s *Saver) Close(ctx context.Context) error {
+	if err := s.Store.Close(ctx); err != nil {
+		return err
+	}
 	if s.owns {
 		s.pool.Close()
 	}

@@ -193,7 +193,7 @@ func TestFromConnStringUsesPublicSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer s.Close(context.Background())
 	thread := "from-conn-string-" + saver.NewCheckpointID("")
 	cfg := put(t, s, thread, "", input, "1")
 	if err := s.DeleteThread(t.Context(), cfg.ThreadID); err != nil {

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"path/filepath"
@@ -15,7 +16,7 @@ func TestConstraintViolationMapsToConflict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer s.Close(context.Background())
 	insert := func() error {
 		_, err := s.DB().ExecContext(t.Context(), `INSERT INTO jetgraph_events (thread, seq, payload) VALUES ('t', 1, x'00')`)
 		return err

@@ -103,8 +103,12 @@ func (s *Saver) Setup(ctx context.Context) error {
 // DB returns the database handle the saver uses.
 func (s *Saver) DB() *sql.DB { return s.log.db }
 
-// Close closes the database handle if FromConnString opened it.
-func (s *Saver) Close() error {
+// Close waits for the saver's work in flight and closes the database
+// handle if FromConnString opened it.
+func (s *Saver) Close(ctx context.Context) error {
+	if err := s.Store.Close(ctx); err != nil {
+		return err
+	}
 	if !s.owns {
 		return nil
 	}

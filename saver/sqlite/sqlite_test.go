@@ -29,7 +29,7 @@ func open(t *testing.T, path string) *sqlite.Saver {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
+		if err := s.Close(context.Background()); err != nil {
 			t.Error(err)
 		}
 	})
@@ -132,7 +132,7 @@ func TestReopenedDatabaseReadsBackFromSnapshot(t *testing.T) {
 	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM jetgraph_snapshots`).Scan(&snapshots); err != nil || snapshots != 1 {
 		t.Fatalf("snapshot rows: %d, %v; want 1", snapshots, err)
 	}
-	if err := s.Close(); err != nil {
+	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	tu, err := open(t, path).GetTuple(t.Context(), saver.Config{ThreadID: "long"})

@@ -235,7 +235,7 @@ func openSQLite(ctx context.Context, dir string) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newBackend(s, func(context.Context) error { return s.Close() }), nil
+	return newBackend(s, s.Close), nil
 }
 
 // localPostgres is a throwaway server from the local PostgreSQL install,
@@ -279,7 +279,7 @@ func openPostgres(ctx context.Context, dir string) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := newBackend(s, func(context.Context) error { return s.Close() })
+	b := newBackend(s, s.Close)
 	b.drop = func(ctx context.Context) error {
 		_, err := s.Pool().Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
 		return err

@@ -78,12 +78,12 @@ type reader struct {
 }
 
 func openReader(t *testing.T, rawURL string) reader {
-	s, c, err := open.Saver(t.Context(), rawURL)
+	s, err := open.Open(t.Context(), rawURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := c.Close(); err != nil {
+		if err := s.Close(context.Background()); err != nil {
 			t.Error(err)
 		}
 	})

@@ -45,7 +45,7 @@ func pgSaver(t *testing.T, url string) *postgres.Saver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = s.Close() })
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
 	return s
 }
 

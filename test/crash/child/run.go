@@ -49,7 +49,7 @@ func parse(args []string) (config, error) {
 	var c config
 	var durability string
 	fs := flag.NewFlagSet("child", flag.ContinueOnError)
-	fs.StringVar(&c.url, "saver", "", "saver URL (open.Saver)")
+	fs.StringVar(&c.url, "saver", "", "saver URL (open.Open)")
 	fs.StringVar(&durability, "durability", "sync", "durability mode: sync, async or exit")
 	fs.StringVar(&c.thread, "thread", "", "thread id")
 	fs.StringVar(&c.order, "order", "order-42", "the order id the workflow's input carries")
@@ -87,11 +87,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	s, closer, err := open.Saver(ctx, c.url)
+	s, err := open.Open(ctx, c.url)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, closer.Close()) }()
+	defer func() { err = errors.Join(err, s.Close(context.WithoutCancel(ctx))) }()
 	g := workflow.Build(workflow.Options{Effects: c.effects, Gen: c.gen, MaxDelay: c.maxDelay, EffectOutsideTask: c.fault == faultEffectOutsideTask})
 	opts := append([]graph.Option{graph.WithCheckpointer(s), graph.WithDurability(c.durability)}, leaseOptions(c.lease)...)
 	chain, err := g.Compile(opts...)
