@@ -89,7 +89,7 @@ func TestWarmGraphReadsWhatAColdGraphReads(t *testing.T) {
 		t.Fatalf("the edited branch reads %q, was %q", contents(got.Values), contents(edited))
 	}
 	n := 0
-	for snap, err := range warm.GetStateHistory(ctx, cfg) {
+	for snap, err := range warm.GetStateHistory(ctx, cfg, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -171,7 +171,7 @@ func TestCorruptCheckpointIsTypedAndHistoryGoesOn(t *testing.T) {
 // iterHistory lists the errors of the thread's history, newest first.
 func iterHistory(chain *graph.Graph[ChatState], ctx context.Context, cfg graph.Config) []error {
 	var out []error
-	for _, err := range chain.GetStateHistory(ctx, cfg) {
+	for _, err := range chain.GetStateHistory(ctx, cfg, nil) {
 		out = append(out, err)
 	}
 	return out

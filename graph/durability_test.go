@@ -56,7 +56,7 @@ func chainABC(t *testing.T, s saver.Saver, opts ...graph.Option) *graph.Graph[No
 func historySources(t *testing.T, chain *graph.Graph[NoteState], cfg graph.Config) []string {
 	t.Helper()
 	var out []string
-	for snap, err := range chain.GetStateHistory(context.Background(), cfg) {
+	for snap, err := range chain.GetStateHistory(context.Background(), cfg, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -105,7 +105,7 @@ func ExampleWithDurability() {
 			return
 		}
 		checkpoints := 0
-		for _, err := range chain.GetStateHistory(ctx, cfg) {
+		for _, err := range chain.GetStateHistory(ctx, cfg, nil) {
 			if err == nil {
 				checkpoints++
 			}

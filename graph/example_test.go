@@ -75,7 +75,7 @@ func Example_viewingHistory() {
 	chain.Invoke(ctx, human("My color is blue."), config)
 	chain.Invoke(ctx, human("What's my color?"), config)
 
-	for state, err := range chain.GetStateHistory(ctx, config) {
+	for state, err := range chain.GetStateHistory(ctx, config, nil) {
 		if err != nil {
 			panic(err)
 		}
@@ -94,7 +94,7 @@ func Example_viewingHistory() {
 
 // checkpointAt returns the id of the newest checkpoint of a thread at step.
 func checkpointAt(ctx context.Context, chain *graph.Graph[ChatState], config graph.Config, step int) string {
-	for state, err := range chain.GetStateHistory(ctx, config, graph.HistoryFilter(map[string]any{"step": step})) {
+	for state, err := range chain.GetStateHistory(ctx, config, &graph.HistoryParams{Filter: map[string]any{"step": step}}) {
 		if err != nil {
 			panic(err)
 		}
@@ -119,7 +119,7 @@ func Example_resumingFromCheckpoint() {
 	result, _ := chain.Resume(ctx, resumeConfig)
 	fmt.Println("replayed answer:", last(result), "messages:", len(result.Messages))
 
-	for state := range chain.GetStateHistory(ctx, config, graph.HistoryLimit(3)) {
+	for state := range chain.GetStateHistory(ctx, config, &graph.HistoryParams{Limit: 3}) {
 		fmt.Printf("step %d %s\n", state.Metadata.Step, state.Metadata.Source)
 	}
 	// Output:

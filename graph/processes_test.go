@@ -53,7 +53,7 @@ func humanTurns(s ChatState) []string {
 func assertOneLine(t *testing.T, chain *graph.Graph[ChatState], cfg graph.Config) {
 	t.Helper()
 	var parent string
-	for snap, err := range chain.GetStateHistory(t.Context(), cfg) {
+	for snap, err := range chain.GetStateHistory(t.Context(), cfg, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}

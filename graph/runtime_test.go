@@ -61,7 +61,7 @@ func TestOneNodeInvokeIsThreeCheckpointsInAtMostTwoAppends(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := 0
-			for _, err := range chain.GetStateHistory(ctx, graph.Config{ThreadID: "t"}) {
+			for _, err := range chain.GetStateHistory(ctx, graph.Config{ThreadID: "t"}, nil) {
 				if err != nil {
 					t.Fatal(err)
 				}

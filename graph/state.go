@@ -106,40 +106,36 @@ func (c *Graph[S]) GetState(ctx context.Context, cfg Config) (Snapshot[S], error
 	return c.snapshot(tu, cfg.CheckpointID == "")
 }
 
-// HistoryOption narrows GetStateHistory.
-type HistoryOption func(*saver.ListParams)
-
-// HistoryLimit keeps at most n snapshots.
-func HistoryLimit(n int) HistoryOption { return func(p *saver.ListParams) { p.Limit = n } }
-
-// HistoryBefore keeps snapshots older than the checkpoint id.
-func HistoryBefore(checkpointID string) HistoryOption {
-	return func(p *saver.ListParams) { p.Before = checkpointID }
+// HistoryParams narrows GetStateHistory. The zero value (or nil) keeps
+// every snapshot.
+type HistoryParams struct {
+	// Filter keeps snapshots whose metadata has every key equal to its
+	// value ("source", "step", "run_id" or a custom key).
+	Filter map[string]any
+	// Before keeps snapshots committed before this checkpoint id.
+	Before string
+	// Limit keeps at most this many snapshots; zero or less keeps all.
+	Limit int
 }
 
-// HistoryFilter keeps snapshots whose metadata has every key of filter
-// ("source", "step", "run_id" or a custom key) equal to its value.
-func HistoryFilter(filter map[string]any) HistoryOption {
-	return func(p *saver.ListParams) { p.Filter = filter }
-}
-
-// GetStateHistory yields the thread's snapshots newest first, every branch
-// interleaved by time. cfg.CheckpointID is ignored; use HistoryBefore.
+// GetStateHistory yields the thread's snapshots newest first in the order
+// they were committed, every branch interleaved; hp narrows them (nil keeps
+// all). cfg.CheckpointID is ignored; use HistoryParams.Before.
 //
 // A checkpoint whose stored data cannot be decoded is yielded as an error
 // matching saver.ErrCorrupt (a *saver.CorruptError naming it), and the
 // history goes on with the older checkpoints, which GetState also still
 // reads: a caller that wants to stop there breaks out of the loop. Any
 // other error ends the history.
-func (c *Graph[S]) GetStateHistory(ctx context.Context, cfg Config, opts ...HistoryOption) iter.Seq2[Snapshot[S], error] {
+func (c *Graph[S]) GetStateHistory(ctx context.Context, cfg Config, hp *HistoryParams) iter.Seq2[Snapshot[S], error] {
 	return func(yield func(Snapshot[S], error) bool) {
 		if err := c.checkThread(cfg); err != nil {
 			yield(Snapshot[S]{}, err)
 			return
 		}
 		p := saver.ListParams{ThreadID: cfg.ThreadID, Namespace: saver.NS(cfg.CheckpointNS)}
-		for _, o := range opts {
-			o(&p)
+		if hp != nil {
+			p.Filter, p.Before, p.Limit = hp.Filter, hp.Before, hp.Limit
 		}
 		for tu, err := range c.saver.List(ctx, p) {
 			if err != nil {

@@ -62,7 +62,7 @@ func (se *session) history(ctx context.Context, thread string) ([]graph.Snapshot
 		return nil, err
 	}
 	var out []graph.Snapshot[demo.State]
-	for s, err := range se.chain.GetStateHistory(ctx, graph.Config{ThreadID: thread}) {
+	for s, err := range se.chain.GetStateHistory(ctx, graph.Config{ThreadID: thread}, nil) {
 		if err != nil {
 			return nil, err
 		}

@@ -63,7 +63,7 @@ func TestInvokesFromTwoProcessesBuildOneLine(t *testing.T) {
 			}
 			parent := ""
 			n := 0
-			for snap, err := range b.GetStateHistory(t.Context(), thread) {
+			for snap, err := range b.GetStateHistory(t.Context(), thread, nil) {
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -64,7 +64,7 @@ func TestMultiTurnGraphRunsOnEverySaver(t *testing.T) {
 				t.Fatalf("third turn after reopening: %d messages, want 6", len(out.Messages))
 			}
 			var steps []int
-			for snap, err := range again.GetStateHistory(t.Context(), cfg) {
+			for snap, err := range again.GetStateHistory(t.Context(), cfg, nil) {
 				if err != nil {
 					t.Fatal(err)
 				}

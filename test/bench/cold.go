@@ -43,7 +43,7 @@ func coldPhase(ctx context.Context, name string, o options, out *printer) error 
 		}},
 		{"history", func(ctx context.Context, chain *graph.Graph[chatState]) (map[string]any, error) {
 			n := 0
-			for _, err := range chain.GetStateHistory(ctx, graph.Config{ThreadID: hist}) {
+			for _, err := range chain.GetStateHistory(ctx, graph.Config{ThreadID: hist}, nil) {
 				if err != nil {
 					return nil, err
 				}

@@ -44,7 +44,7 @@ func growthPhase(ctx context.Context, name string, o options, out *printer) erro
 		calls := map[string]func() error{
 			"get_state": func() error { _, err := chain.GetState(ctx, graph.Config{ThreadID: thread}); return err },
 			"history": func() error {
-				for _, err := range chain.GetStateHistory(ctx, graph.Config{ThreadID: thread}) {
+				for _, err := range chain.GetStateHistory(ctx, graph.Config{ThreadID: thread}, nil) {
 					if err != nil {
 						return err
 					}

@@ -138,7 +138,7 @@ func state(ctx context.Context, name string, o options, out *printer) error {
 		"latest_median_ms": ms(latest.median), "mid_median_ms": ms(middle.median)})
 
 	hist := timeN(5, func() error {
-		for _, err := range chain.GetStateHistory(ctx, graph.Config{ThreadID: thread}) {
+		for _, err := range chain.GetStateHistory(ctx, graph.Config{ThreadID: thread}, nil) {
 			if err != nil {
 				return err
 			}

@@ -104,7 +104,7 @@ func (st *story) threads() error {
 
 func (st *story) history() error {
 	st.section("History of thread demo (newest first)")
-	for snap, err := range st.chain.GetStateHistory(st.ctx, st.cfg("demo")) {
+	for snap, err := range st.chain.GetStateHistory(st.ctx, st.cfg("demo"), nil) {
 		if err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func short(id string) string {
 
 // find returns the newest checkpoint of thread at step.
 func (st *story) find(thread string, step int) (graph.Config, error) {
-	for snap, err := range st.chain.GetStateHistory(st.ctx, st.cfg(thread), graph.HistoryFilter(map[string]any{"step": step})) {
+	for snap, err := range st.chain.GetStateHistory(st.ctx, st.cfg(thread), &graph.HistoryParams{Filter: map[string]any{"step": step}}) {
 		return snap.Config, err
 	}
 	return graph.Config{}, fmt.Errorf("thread %s has no checkpoint at step %d", thread, step)
