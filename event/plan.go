@@ -136,7 +136,7 @@ func (t *Thread) checkParent(ns, parentID string) error {
 		return nil
 	}
 	if t.deletedThrough != "" && parentID <= t.deletedThrough {
-		return fmt.Errorf("thread %q: checkpoint %s: %w", t.ID, parentID, saver.ErrDeleted)
+		return &saver.DeletedError{ThreadID: t.ID, CheckpointID: parentID}
 	}
 	return nil
 }

@@ -130,9 +130,8 @@ func backoff(ctx context.Context, d time.Duration) {
 }
 
 func (l *Log) publish(ctx context.Context, msg *nats.Msg, expect uint64, id string) (uint64, error) {
-	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
-	l.requests.Add(1)
 	ack, err := l.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(expect), jetstream.WithMsgID(id))
 	if err != nil {
 		return 0, err
@@ -142,9 +141,8 @@ func (l *Log) publish(ctx context.Context, msg *nats.Msg, expect uint64, id stri
 
 // landed reports the sequence of the subject's last message if it carries id.
 func (l *Log) landed(ctx context.Context, subj, id string) (uint64, bool) {
-	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
-	l.requests.Add(1)
 	m, err := l.stream.GetLastMsgForSubject(ctx, subj)
 	if err != nil || m.Header.Get(jetstream.MsgIDHeader) != id {
 		return 0, false

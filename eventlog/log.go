@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -27,8 +26,7 @@ type Log struct {
 	cfg    Config
 	api    string // JetStream API subject prefix, ending in "."
 
-	read     atomic.Uint64 // messages read, for tests and metrics
-	requests atomic.Uint64 // requests sent to the server
+	read atomic.Uint64 // messages read, for tests and metrics
 
 	batchOnce sync.Once
 	batch     *batcher
@@ -48,7 +46,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error) 
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := withTimeout(ctx, cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	stream, err := js.CreateOrUpdateStream(ctx, cfg.streamConfig())
 	if err != nil {
@@ -67,11 +65,6 @@ func apiPrefix(o jetstream.JetStreamOptions) string {
 	return jetstream.DefaultAPIPrefix
 }
 
-// withTimeout bounds one request by d, and by ctx's own deadline if sooner.
-func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, d)
-}
-
 // Config returns the log's configuration, defaults filled in.
 func (l *Log) Config() Config { return l.cfg }
 
@@ -80,10 +73,6 @@ func (l *Log) Stream() jetstream.Stream { return l.stream }
 
 // JetStream returns the JetStream handle the log was built with.
 func (l *Log) JetStream() jetstream.JetStream { return l.js }
-
-// Requests counts the requests this log has sent to the server (appends,
-// last-message lookups, reads, purges), for tests and metrics.
-func (l *Log) Requests() uint64 { return l.requests.Load() }
 
 // MessagesRead counts the messages this log has fetched from the stream
 // (reads, replays and last-message lookups), for tests and metrics.
@@ -151,9 +140,8 @@ func (l *Log) LastSeq(ctx context.Context, thread string) (uint64, error) {
 }
 
 func (l *Log) lastSeqOf(ctx context.Context, subj string) (uint64, error) {
-	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
-	l.requests.Add(1)
 	m, err := l.stream.GetLastMsgForSubject(ctx, subj)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, nil
@@ -169,9 +157,8 @@ func (l *Log) lastSeqOf(ctx context.Context, subj string) (uint64, error) {
 // in the stream, sorted by id.
 func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+		ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 		defer cancel()
-		l.requests.Add(1)
 		info, err := l.stream.Info(ctx, jetstream.WithSubjectFilter(l.cfg.Prefix+".>"))
 		if err != nil {
 			yield("", fmt.Errorf("stream %s subjects: %w", l.cfg.Stream, err))
@@ -209,7 +196,6 @@ func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
 // hashedThread names the thread of a subject with a hashed token, from the
 // header of its newest message.
 func (l *Log) hashedThread(ctx context.Context, subj string) (string, error) {
-	l.requests.Add(1)
 	m, err := l.stream.GetLastMsgForSubject(ctx, subj)
 	if err != nil {
 		return "", err
@@ -226,14 +212,13 @@ func (l *Log) Truncate(ctx context.Context, thread string, before uint64) error 
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
 	last, err := l.lastSeqOf(ctx, subj)
 	if err != nil || last == 0 {
 		return err
 	}
 	before = min(before, last)
-	l.requests.Add(1)
 	if err := l.stream.Purge(ctx, jetstream.WithPurgeSubject(subj), jetstream.WithPurgeSequence(before)); err != nil {
 		return fmt.Errorf("purge %s below %d: %w", subj, before, err)
 	}

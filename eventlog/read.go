@@ -105,7 +105,6 @@ const maxUnanswered = 5
 
 // readOrdered streams [from, to] of subj through an ordered consumer.
 func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yield func(event.Event, error) bool) {
-	l.requests.Add(1)
 	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{subj},
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
@@ -127,7 +126,6 @@ func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yie
 		return true
 	}
 	for {
-		l.requests.Add(1)
 		batch, err := cons.FetchNoWait(readBatch) // everything up to to is stored already
 		if err != nil {
 			if askAgain(err) {
@@ -170,9 +168,8 @@ func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yie
 // nextOne fetches the first message at or after from on subj, one request
 // per message, served by the stream leader.
 func (l *Log) nextOne(ctx context.Context, subj string, from uint64) ([]event.Event, bool, error) {
-	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
-	l.requests.Add(1)
 	m, err := l.stream.GetMsg(ctx, from, jetstream.WithGetMsgSubject(subj))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, false, nil
@@ -196,7 +193,7 @@ type directBatchRequest struct {
 // one direct-get request. The server answers with the messages and an
 // end-of-batch status saying how many remain.
 func (l *Log) nextBatch(ctx context.Context, subj string, from uint64) ([]event.Event, bool, error) {
-	ctx, cancel := withTimeout(ctx, l.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
 	req, err := json.Marshal(directBatchRequest{Seq: from, NextFor: subj, Batch: readBatch, MaxBytes: readBytes})
 	if err != nil {
@@ -211,7 +208,6 @@ func (l *Log) nextBatch(ctx context.Context, subj string, from uint64) ([]event.
 		return nil, false, err
 	}
 	defer done()
-	l.requests.Add(1)
 	var evs []event.Event
 	for {
 		var m *nats.Msg

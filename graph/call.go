@@ -1,6 +1,10 @@
 package graph
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/jetgraph/jetgraph/saver"
+)
 
 // CallOption configures one call of Invoke, Resume, ResumeWith or Stream.
 // A Durability is a CallOption, as is WithOutcome.
@@ -69,7 +73,7 @@ func (d Durability) check() error {
 	case DurabilitySync, DurabilityAsync, DurabilityExit:
 		return nil
 	}
-	return fmt.Errorf("durability %q: want %q, %q or %q", string(d), DurabilitySync, DurabilityAsync, DurabilityExit)
+	return saver.Invalid("durability", fmt.Sprintf("%q: want %q, %q or %q", string(d), DurabilitySync, DurabilityAsync, DurabilityExit))
 }
 
 // Outcome says how a run ended, for callers that pass WithOutcome.

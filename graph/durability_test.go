@@ -222,7 +222,7 @@ func TestInterruptsAreStoredInEveryDurabilityMode(t *testing.T) {
 func TestUnknownDurabilityIsAnError(t *testing.T) {
 	t.Parallel()
 	chain := chainABC(t, memory.New())
-	if _, err := chain.Invoke(context.Background(), NoteState{}, graph.Config{ThreadID: "t"}, graph.Durability("later")); err == nil || !strings.Contains(err.Error(), `durability "later"`) {
+	if _, err := chain.Invoke(context.Background(), NoteState{}, graph.Config{ThreadID: "t"}, graph.Durability("later")); !errors.Is(err, saver.ErrInvalid) || !strings.Contains(err.Error(), `durability: "later"`) {
 		t.Fatalf("err = %v", err)
 	}
 	g := graph.New[NoteState]()

@@ -15,6 +15,19 @@ var ErrRecursionLimit = errors.New("recursion limit reached")
 // WithCheckpointer.
 var ErrNoCheckpointer = errors.New("graph has no checkpointer")
 
+// ErrInterrupted is returned by Interrupt when the run must pause for a
+// resume value. The node should return it (a node that returns anything
+// else after it is still interrupted: its result is discarded).
+var ErrInterrupted = errors.New("interrupted: waiting for a resume value")
+
+// ErrNotInterrupted is wrapped by the error of ResumeWith on a thread with
+// no pending interrupt.
+var ErrNotInterrupted = errors.New("no interrupt is pending")
+
+// ErrOutsideNode is wrapped by the error of Interrupt called outside a
+// running node.
+var ErrOutsideNode = errors.New("called outside a running node")
+
 // NodeError is a node's failure: its error, or its panic as an error. The
 // step that ran it saves no checkpoint; the failure is recorded as a pending
 // write, and Resume runs the node again.

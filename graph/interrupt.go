@@ -3,7 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -12,19 +11,6 @@ import (
 
 	"github.com/jetgraph/jetgraph/saver"
 )
-
-// ErrInterrupted is returned by Interrupt when the run must pause for a
-// resume value. The node should return it (a node that returns anything
-// else after it is still interrupted: its result is discarded).
-var ErrInterrupted = errors.New("interrupted: waiting for a resume value")
-
-// ErrNotInterrupted is wrapped by the error of ResumeWith on a thread with
-// no pending interrupt.
-var ErrNotInterrupted = errors.New("no interrupt is pending")
-
-// ErrOutsideNode is wrapped by the error of Interrupt called outside a
-// running node.
-var ErrOutsideNode = errors.New("called outside a running node")
 
 // InterruptInfo is an interrupt waiting for a resume value: the value a
 // node passed to Interrupt.

@@ -3,6 +3,8 @@ package graph
 import (
 	"fmt"
 	"reflect"
+
+	"github.com/jetgraph/jetgraph/saver"
 )
 
 // Reducer combines a channel's current value with an update. Make one with
@@ -34,10 +36,10 @@ const (
 
 func checkReducerName(name string) error {
 	if name == reducerAppend || name == reducerMessages {
-		return fmt.Errorf("reducer %q is built in", name)
+		return saver.Invalid("reducer name", fmt.Sprintf("%q is built in", name))
 	}
 	if name == "" {
-		return fmt.Errorf("empty reducer name")
+		return saver.Invalid("reducer name", "empty")
 	}
 	return nil
 }

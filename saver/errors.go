@@ -143,3 +143,17 @@ func (e *CorruptError) Error() string {
 
 // Unwrap returns ErrCorrupt and the cause.
 func (e *CorruptError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
+
+// DeletedError says a write built on a checkpoint of a deleted thread. It
+// unwraps to ErrDeleted.
+type DeletedError struct {
+	ThreadID     string
+	CheckpointID string
+}
+
+func (e *DeletedError) Error() string {
+	return fmt.Sprintf("thread %q: checkpoint %s: %v", e.ThreadID, e.CheckpointID, ErrDeleted)
+}
+
+// Unwrap returns ErrDeleted.
+func (e *DeletedError) Unwrap() error { return ErrDeleted }
