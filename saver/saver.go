@@ -115,7 +115,9 @@ type ListParams struct {
 	// Filter keeps tuples whose metadata has every key equal to the given
 	// value. Defaults to no filter.
 	Filter map[string]any
-	// Before keeps checkpoints whose id is strictly smaller. Defaults to none.
+	// Before keeps the checkpoints committed before this one: of a thread
+	// that holds it, those earlier in the thread's log; otherwise those
+	// with a smaller id. Defaults to none.
 	Before string
 	// Limit caps the number of tuples; zero or less means no cap.
 	Limit int
@@ -127,12 +129,14 @@ func NS(ns string) *string { return &ns }
 // Saver stores checkpoints. Implementations are safe for concurrent use.
 type Saver interface {
 	// GetTuple returns the checkpoint cfg names, or the latest of its thread
-	// and namespace when cfg.CheckpointID is empty. A missing thread or
-	// checkpoint is ErrNotFound.
+	// and namespace when cfg.CheckpointID is empty: the one committed last
+	// to the thread's log, never the largest id or the newest clock. A
+	// missing thread or checkpoint is ErrNotFound.
 	GetTuple(ctx context.Context, cfg Config) (*Tuple, error)
 
-	// List yields the matching tuples newest first (by checkpoint id, across
-	// threads and namespaces).
+	// List yields the matching tuples newest first: one thread's in the
+	// order they were committed to its log; across threads, which share
+	// no log, by checkpoint id.
 	List(ctx context.Context, p ListParams) iter.Seq2[*Tuple, error]
 
 	// Put stores op.Checkpoint as a child of op.Config.CheckpointID ("" for
