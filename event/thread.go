@@ -103,6 +103,9 @@ type FoldOptions struct {
 	// another thread, as a *DecodeError naming the thread and sequence;
 	// the event is skipped. Nil makes Fold stop and return the error.
 	OnCorrupt func(*DecodeError)
+	// Applied, when not nil, is called with each event's records once
+	// they are folded in.
+	Applied func(seq uint64, recs []Record)
 }
 
 // Fold folds events, oldest first, into t: the one loop that gives a log
@@ -136,6 +139,9 @@ func (t *Thread) Fold(events iter.Seq2[Event, error], o FoldOptions) error {
 			continue
 		}
 		t.ApplyRecords(ev.Seq, recs)
+		if o.Applied != nil {
+			o.Applied(ev.Seq, recs)
+		}
 		if o.To != 0 && ev.Seq >= o.To {
 			return nil
 		}

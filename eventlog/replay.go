@@ -18,13 +18,13 @@ func (l *Log) Replay(ctx context.Context, thread string, base *event.Thread, to 
 	if base.Seq >= to {
 		return base, nil
 	}
-	for ev, err := range l.ReadRange(ctx, thread, base.Seq+1, to) {
-		if err != nil {
-			return nil, fmt.Errorf("replay thread %q to %d: %w", thread, to, err)
-		}
-		if err := base.Apply(ev.Seq, ev.Payload); err != nil && onCorrupt != nil {
+	err := base.Fold(l.ReadRange(ctx, thread, base.Seq+1, to), event.FoldOptions{To: to, OnCorrupt: func(err *event.DecodeError) {
+		if onCorrupt != nil {
 			onCorrupt(err)
 		}
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("replay thread %q to %d: %w", thread, to, err)
 	}
 	return base, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jetgraph/jetgraph/event"
 	"github.com/jetgraph/jetgraph/eventlog"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
 )
 
 // Projector is a durable consumer of the event stream that keeps a snapshot
@@ -234,7 +235,7 @@ func (p *Projector) project(ctx context.Context, m jetstream.Msg, seq uint64) er
 		}
 	}
 	reset := p.apply(pr, seq, m.Data())
-	if reset || pr.bytesSince >= max(pr.snapSize, p.cfg.MinSnapshotBytes) {
+	if reset || eventstore.SnapshotDue(pr.bytesSince, pr.snapSize, p.cfg.MinSnapshotBytes) {
 		p.snapshot(ctx, pr)
 	}
 	return nil
@@ -297,30 +298,21 @@ func (p *Projector) fill(ctx context.Context, pr *projection, thread string, to 
 // apply folds one event and reports whether it replaced the thread's state
 // (a seed or a tombstone), after which a snapshot is due. A corrupt event,
 // or one bound to another thread, is logged with its thread and sequence
-// and skipped.
+// and skipped, as every reader's fold does.
 func (p *Projector) apply(pr *projection, seq uint64, payload []byte) bool {
 	pr.bytesSince += len(payload)
-	recs, err := event.Decode(payload)
-	if err == nil && len(recs) > 0 && recs[0].Thread != "" && recs[0].Thread != pr.t.Binding() {
-		// Written for another thread and published again on this one.
-		err = &event.DecodeError{Err: fmt.Errorf("event bound to another thread (binding %s, want %s)", recs[0].Thread, pr.t.Binding())}
-	}
-	if err != nil {
-		var de *event.DecodeError
-		if errors.As(err, &de) {
-			de.Thread, de.Seq = pr.t.ID, seq
-		}
-		p.cfg.Logger.Error("jetgraph projector: skipping corrupt event", "thread", pr.t.ID, "seq", seq, "err", err)
-		pr.t.Seq = seq
-		return false
-	}
-	pr.t.ApplyRecords(seq, recs)
-	for _, r := range recs {
-		if r.Kind == event.KindSeed || r.Kind == event.KindTombstone {
-			return true
-		}
-	}
-	return false
+	reset := false
+	_ = pr.t.Fold(event.Events([]event.Event{{Seq: seq, Payload: payload}}), event.FoldOptions{
+		OnCorrupt: func(err *event.DecodeError) {
+			p.cfg.Logger.Error("jetgraph projector: skipping corrupt event", "thread", pr.t.ID, "seq", seq, "err", err)
+		},
+		Applied: func(_ uint64, recs []event.Record) {
+			for _, r := range recs {
+				reset = reset || r.Kind == event.KindSeed || r.Kind == event.KindTombstone
+			}
+		},
+	}) // nothing to read and every corrupt event handled: no error
+	return reset
 }
 
 // snapshot stores the thread's state. A failure is logged: the snapshot is
