@@ -9,12 +9,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
-	"github.com/jetgraph/jetgraph/eventlog"
-	"github.com/jetgraph/jetgraph/natsembed"
 	"github.com/jetgraph/jetgraph/projector"
+	"github.com/jetgraph/jetgraph/saver/natsjs"
+	"github.com/jetgraph/jetgraph/saver/open"
 )
 
 func (a *app) projectorCmd() *cobra.Command {
@@ -50,19 +49,12 @@ It runs on --nats URL, on a nats:// --saver, or on the embedded server of --data
 // snapshot bucket, for writers that leave snapshots to it
 // (natsjs.ByOther), or rebuilds the bucket from the stream.
 func runProjector(ctx context.Context, stdout io.Writer, url, data string, rebuild, once bool) error {
-	nc, stop, err := connectNATS(ctx, url, data)
+	s, err := openStream(ctx, url, data)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("projector: %w", err)
-	}
-	l, err := eventlog.New(ctx, js, eventlog.Config{})
-	if err != nil {
-		return fmt.Errorf("projector: %w", err)
-	}
+	defer s.Close(context.WithoutCancel(ctx)) //nolint:errcheck // the projector's own stop is what reports
+	l := s.EventLog()
 	p, err := projector.New(ctx, l, projector.Config{})
 	if err != nil {
 		return fmt.Errorf("projector: %w", err)
@@ -95,27 +87,22 @@ func runProjector(ctx context.Context, stdout io.Writer, url, data string, rebui
 	return stopProjector()
 }
 
-// connectNATS dials url, or starts an embedded server on data and connects
-// in process. stop closes what it opened.
-func connectNATS(ctx context.Context, url, data string) (*nats.Conn, func(), error) {
+// openStream opens the JetStream store at url, or on an embedded server
+// storing in data, as a reader that leaves snapshots to the projector.
+func openStream(ctx context.Context, url, data string) (*natsjs.Saver, error) {
+	cfg := natsjs.Config{SnapshotBy: natsjs.ByOther}
 	if url != "" {
-		nc, err := nats.Connect(url, nats.Name("jetgraph projector"), nats.MaxReconnects(-1), nats.Timeout(connectTimeout))
+		cctx, cancel := context.WithTimeout(ctx, 4*connectTimeout)
+		defer cancel()
+		s, err := natsjs.Connect(cctx, url, cfg, nats.Name("jetgraph projector"), nats.Timeout(connectTimeout))
 		if err != nil {
-			return nil, nil, fmt.Errorf("connect to %s: %w", url, err)
+			return nil, fmt.Errorf("projector: %w", err)
 		}
-		return nc, nc.Close, nil
+		return s, nil
 	}
-	srv, err := natsembed.Start(ctx, natsembed.Options{Dir: data})
+	s, err := open.Embedded(ctx, data, cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("start embedded JetStream in %s: %w", data, err)
+		return nil, fmt.Errorf("start embedded JetStream in %s: %w", data, err)
 	}
-	nc, err := srv.Connect()
-	if err != nil {
-		_ = srv.Shutdown(context.WithoutCancel(ctx))
-		return nil, nil, err
-	}
-	return nc, func() {
-		nc.Close()
-		_ = srv.Shutdown(context.WithoutCancel(ctx))
-	}, nil
+	return s, nil
 }
