@@ -59,6 +59,11 @@ type itemList struct {
 	b     []byte
 	items reflect.Value // []T
 	ends  []int
+	// known is memory outside the cache found equal to b[:len(known)]:
+	// stored values of one conversation share a growing buffer, so the
+	// older checkpoints a history reads are prefixes of the same memory,
+	// equal without comparing them again.
+	known []byte
 }
 
 // threadKey names a thread's namespace in the cache.
@@ -147,7 +152,15 @@ func (tl *threadLists) read(f *field, b []byte) (reflect.Value, []byte, error) {
 }
 
 func (l *itemList) read(f *field, b []byte) (reflect.Value, []byte, error) {
-	same := commonPrefix(b, l.b)
+	var same int
+	if n := min(len(b), len(l.known)); n > 0 && unsafe.SliceData(b) == unsafe.SliceData(l.known) {
+		same = n + commonPrefix(b[n:], l.b[min(n, len(l.b)):])
+	} else {
+		same = commonPrefix(b, l.b)
+	}
+	if same > len(l.known) && unsafe.SliceData(b) != unsafe.SliceData(l.b) {
+		l.known = b[:same:same]
+	}
 	k := sort.SearchInts(l.ends, same+1) // items whose bytes b holds unchanged
 	start := l.end(k)
 	if start == len(b) {
@@ -159,6 +172,7 @@ func (l *itemList) read(f *field, b []byte) (reflect.Value, []byte, error) {
 	}
 	if k < len(l.ends) { // b diverges from the cache: move to new buffers
 		l.b = l.b[:start:start]
+		l.known = l.known[:min(len(l.known), start)]
 		l.items = l.items.Slice3(0, k, k)
 		l.ends = l.ends[:k]
 	}
