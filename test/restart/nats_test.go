@@ -92,7 +92,7 @@ func TestEmbeddedJetStreamRestartResumesWorkflow(t *testing.T) {
 	})
 	url := srv.ClientURL()
 	s := natsSaver(t, ctx, url)
-	w := newWorkflow(t, s)
+	w := newWorkflow(t, s, stopAtN4)
 	cfg := graph.Config{ThreadID: "long"}
 	w.runFirstHalf(t, ctx, cfg)
 

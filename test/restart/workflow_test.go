@@ -34,11 +34,17 @@ func wantNotes() []string {
 	return out
 }
 
+// stopAtN4 stops a run in front of n4 (interrupt before).
+var stopAtN4 = graph.WithInterruptBefore(stopBefore)
+
 // workflow is the long sequential graph n1 → n2 → ... → n6, stored with
 // sync durability. runs counts how many times each node ran.
 type workflow struct {
 	chain *graph.Graph[State]
 	runs  [steps + 1]atomic.Int32
+	// hold, when set, is called by n4 after it counted its run and before
+	// it returns: a test stops the workflow in the middle of step 4 with it.
+	hold func(ctx context.Context) error
 }
 
 func newWorkflow(t *testing.T, s saver.Saver, opts ...graph.Option) *workflow {
@@ -47,8 +53,13 @@ func newWorkflow(t *testing.T, s saver.Saver, opts ...graph.Option) *workflow {
 	g := graph.New[State]()
 	for i := 1; i <= steps; i++ {
 		name := nodeName(i)
-		g.AddNode(name, func(context.Context, State) (State, error) {
+		g.AddNode(name, func(ctx context.Context, _ State) (State, error) {
 			w.runs[i].Add(1)
+			if i == 4 && w.hold != nil {
+				if err := w.hold(ctx); err != nil {
+					return State{}, err
+				}
+			}
 			return State{Notes: []string{name}}, nil
 		})
 		if i == 1 {
@@ -61,7 +72,6 @@ func newWorkflow(t *testing.T, s saver.Saver, opts ...graph.Option) *workflow {
 	chain, err := g.Compile(append([]graph.Option{
 		graph.WithCheckpointer(s),
 		graph.WithDurability(graph.DurabilitySync),
-		graph.WithInterruptBefore(stopBefore),
 	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +105,12 @@ func (w *workflow) runFirstHalf(t *testing.T, ctx context.Context, cfg graph.Con
 // them).
 func checkFinished(t *testing.T, ctx context.Context, w *workflow, cfg graph.Config, out State, firstHalfHere bool) {
 	t.Helper()
+	checkFinishedRuns(t, ctx, w, cfg, out, firstHalfHere, 1)
+}
+
+// checkFinishedRuns is checkFinished where n4 ran n4runs times.
+func checkFinishedRuns(t *testing.T, ctx context.Context, w *workflow, cfg graph.Config, out State, firstHalfHere bool, n4runs int32) {
+	t.Helper()
 	if want := wantNotes(); !slices.Equal(out.Notes, want) {
 		t.Fatalf("after resume: notes %q, want %q", out.Notes, want)
 	}
@@ -107,6 +123,9 @@ func checkFinished(t *testing.T, ctx context.Context, w *workflow, cfg graph.Con
 	}
 	for i := 1; i <= steps; i++ {
 		want := int32(1)
+		if i == 4 {
+			want = n4runs
+		}
 		if i < 4 && !firstHalfHere {
 			want = 0
 		}
