@@ -2,7 +2,6 @@ package restart_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"testing"
 	"time"
@@ -61,8 +60,8 @@ func downCallFails(t *testing.T, ctx context.Context, w *workflow) {
 			t.Fatal("a run while the server is down succeeded")
 		}
 		t.Logf("call while down failed after %v: %v", took.Round(time.Millisecond), err)
-		if !errors.Is(err, context.DeadlineExceeded) && took > timeout+margin {
-			t.Fatalf("call while down took %v", took)
+		if took > timeout+margin {
+			t.Fatalf("call while down took %v, its timeout %v", took, timeout)
 		}
 	case <-time.After(timeout + margin):
 		t.Fatalf("call while down still running %v after start (timeout %v)", timeout+margin, timeout)
