@@ -88,7 +88,7 @@ func TestDurabilityModesStoreTheSameHistoryInFewerAppends(t *testing.T) {
 			if got := historySources(t, chain, cfg); !slices.Equal(got, want) {
 				t.Fatalf("history %q, want %q", got, want)
 			}
-			if n := len(s.Events("t")); n > tc.maxAppends || n == 0 {
+			if n := len(eventsOf(s, "t")); n > tc.maxAppends || n == 0 {
 				t.Fatalf("%d appends, want 1..%d", n, tc.maxAppends)
 			}
 		})
@@ -102,7 +102,7 @@ func TestSyncDurabilityAppendsOncePerStep(t *testing.T) {
 	if _, err := chain.Invoke(context.Background(), NoteState{}, graph.Config{ThreadID: "t"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(s.Events("t")); n != 4 {
+	if n := len(eventsOf(s, "t")); n != 4 {
 		t.Fatalf("%d appends, want 4 (input with step 0, then steps 1-3)", n)
 	}
 }
@@ -182,8 +182,8 @@ func TestExitDurabilityStoresAFailedRunAtTheEnd(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	snap, err := chain.GetState(ctx, cfg)
-	if err != nil || !slices.Equal(snap.Values.Notes, []string{"a"}) || snap.Tasks[0].Error != "b broke" || len(s.Events("t")) != 1 {
-		t.Fatalf("state %+v, %v, %d appends; want notes [a], b's error, 1 append", snap, err, len(s.Events("t")))
+	if err != nil || !slices.Equal(snap.Values.Notes, []string{"a"}) || snap.Tasks[0].Error != "b broke" || len(eventsOf(s, "t")) != 1 {
+		t.Fatalf("state %+v, %v, %d appends; want notes [a], b's error, 1 append", snap, err, len(eventsOf(s, "t")))
 	}
 }
 
@@ -207,8 +207,8 @@ func TestInterruptsAreStoredInEveryDurabilityMode(t *testing.T) {
 				} else {
 					_, err = chain.ResumeWith(ctx, cfg, answer)
 				}
-				if err != nil || (mode == graph.DurabilityExit && len(s.Events("t")) != i+1) {
-					t.Fatalf("call %d: %v, %d appends", i, err, len(s.Events("t")))
+				if err != nil || (mode == graph.DurabilityExit && len(eventsOf(s, "t")) != i+1) {
+					t.Fatalf("call %d: %v, %d appends", i, err, len(eventsOf(s, "t")))
 				}
 			}
 			snap, _ := chain.GetState(ctx, cfg)

@@ -57,12 +57,12 @@ func TestModifyingAndResumingStoresOneMessage(t *testing.T) {
 	state, _ := chain.GetState(ctx, cfg)
 	modified := state.Values
 	modified.Messages = append(modified.Messages, message.Human("Try again."))
-	before := len(s.Events("t"))
+	before := len(eventsOf(s, "t"))
 	if _, err := chain.UpdateState(ctx, cfg, modified, ""); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := chain.GetState(ctx, cfg)
-	events := s.Events("t")[before:]
+	events := eventsOf(s, "t")[before:]
 	if len(after.Values.Messages) != len(state.Values.Messages)+1 || len(events) != 1 || len(events[0].Payload) > 1000 {
 		t.Fatalf("messages %d -> %d, update stored %d events, first %d bytes",
 			len(state.Values.Messages), len(after.Values.Messages), len(events), len(events[0].Payload))

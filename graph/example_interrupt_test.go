@@ -110,7 +110,7 @@ func ExampleWithDurability() {
 				checkpoints++
 			}
 		}
-		fmt.Printf("%s: %d checkpoints in %d appends\n", mode, checkpoints, len(s.Events(cfg.ThreadID)))
+		fmt.Printf("%s: %d checkpoints in %d appends\n", mode, checkpoints, len(eventsOf(s, cfg.ThreadID)))
 	}
 	// Output:
 	// exit: 4 checkpoints in 1 appends

@@ -30,7 +30,7 @@ func TestANodesNewMessageIsStoredOnce(t *testing.T) {
 		t.Fatalf("invoke: %+v, %v", out.Messages, err)
 	}
 	n := 0
-	for _, e := range s.Events(cfg.ThreadID) {
+	for _, e := range eventsOf(s, cfg.ThreadID) {
 		n += bytes.Count(e.Payload, []byte(reply))
 	}
 	if n != 1 {

@@ -67,7 +67,7 @@ func TestOneNodeInvokeIsThreeCheckpointsInAtMostTwoAppends(t *testing.T) {
 				}
 				n++
 			}
-			if appends := len(s.Events("t")); n != 3 || appends < tc.least || appends > tc.most {
+			if appends := len(eventsOf(s, "t")); n != 3 || appends < tc.least || appends > tc.most {
 				t.Fatalf("checkpoints = %d, appends = %d; want 3 and %d..%d", n, appends, tc.least, tc.most)
 			}
 		})
@@ -81,12 +81,12 @@ func TestStorageGrowsWithWhatChanged(t *testing.T) {
 	cfg := graph.Config{ThreadID: "t"}
 	text := strings.Repeat("x", 200)
 	turnBytes := func() int {
-		before := len(s.Events("t"))
+		before := len(eventsOf(s, "t"))
 		if _, err := chain.Invoke(ctx, human(text), cfg); err != nil {
 			t.Fatal(err)
 		}
 		n := 0
-		for _, ev := range s.Events("t")[before:] {
+		for _, ev := range eventsOf(s, "t")[before:] {
 			n += len(ev.Payload)
 		}
 		return n
@@ -481,10 +481,10 @@ func TestReplayFromTheFinalCheckpointWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	head, _ := chain.GetState(ctx, cfg)
-	before := len(s.Events("t"))
+	before := len(eventsOf(s, "t"))
 	out, err := chain.Resume(ctx, head.Config)
-	if err != nil || len(out.Messages) != 2 || len(s.Events("t")) != before {
-		t.Fatalf("replay of the end: %d messages, err %v, events %d -> %d", len(out.Messages), err, before, len(s.Events("t")))
+	if err != nil || len(out.Messages) != 2 || len(eventsOf(s, "t")) != before {
+		t.Fatalf("replay of the end: %d messages, err %v, events %d -> %d", len(out.Messages), err, before, len(eventsOf(s, "t")))
 	}
 }
 

@@ -4,11 +4,24 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jetgraph/jetgraph/event"
 	"github.com/jetgraph/jetgraph/graph"
 	"github.com/jetgraph/jetgraph/message"
 	"github.com/jetgraph/jetgraph/message/fakemodel"
 	"github.com/jetgraph/jetgraph/saver/memory"
 )
+
+// eventsOf returns a thread's stored events, oldest first.
+func eventsOf(s *memory.Saver, thread string) []event.Event {
+	var out []event.Event
+	for ev, err := range s.Events(context.Background(), thread) {
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
 
 // ChatState is the state of the guide's chat graph.
 type ChatState struct {

@@ -159,9 +159,9 @@ func TestStreamingAResumeOfAFinishedThreadStoresNothing(t *testing.T) {
 	if _, err := chain.Invoke(ctx, NoteState{}, cfg); err != nil {
 		t.Fatal(err)
 	}
-	before := len(s.Events("t"))
+	before := len(eventsOf(s, "t"))
 	got := valuesParts(t, chain.Stream(ctx, nil, cfg, graph.StreamValues))
-	if want := []string{"a"}; !slices.Equal(got, want) || len(s.Events("t")) != before {
-		t.Fatalf("values %q, %d events after %d; want %q and no new event", got, len(s.Events("t")), before, want)
+	if want := []string{"a"}; !slices.Equal(got, want) || len(eventsOf(s, "t")) != before {
+		t.Fatalf("values %q, %d events after %d; want %q and no new event", got, len(eventsOf(s, "t")), before, want)
 	}
 }

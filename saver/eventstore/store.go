@@ -454,6 +454,12 @@ func (s *Store) Flush(ctx context.Context) error {
 	}
 }
 
+// Events yields the thread's stored events, oldest first, for audit: the
+// log as it is, with the events a prune or delete dropped gone.
+func (s *Store) Events(ctx context.Context, thread string) iter.Seq2[event.Event, error] {
+	return s.log.Read(ctx, thread, 0)
+}
+
 // Close waits for the snapshots being taken in the background. Savers
 // over a log that holds connections close those too.
 func (s *Store) Close(ctx context.Context) error { return s.Flush(ctx) }

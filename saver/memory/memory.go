@@ -28,8 +28,6 @@ func New() *Saver {
 	return &Saver{Store: eventstore.New(l, eventstore.Options{MaxThreads: -1}), log: l}
 }
 
-// Events returns a copy of a thread's event log, oldest first, for audit.
-func (s *Saver) Events(thread string) []event.Event { return s.log.events(thread) }
 
 // Log is an in-memory eventstore.Log: one slice of events per thread, with
 // sequences that count up from 1 and never repeat, and a map of blobs per

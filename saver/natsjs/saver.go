@@ -179,11 +179,6 @@ func (s *Saver) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Events yields the thread's stored events, oldest first, for audit.
-func (s *Saver) Events(ctx context.Context, thread string) iter.Seq2[event.Event, error] {
-	return s.log.Read(ctx, thread, 0)
-}
-
 // Tail yields the thread's events after sequence after, then each new one
 // as it is appended, until ctx ends.
 func (s *Saver) Tail(ctx context.Context, thread string, after uint64) iter.Seq2[event.Event, error] {

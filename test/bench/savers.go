@@ -163,7 +163,10 @@ func (m memorySaver) StorageBytes(ctx context.Context) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		for _, ev := range m.Events(thread) {
+		for ev, err := range m.Events(ctx, thread) {
+			if err != nil {
+				return 0, err
+			}
 			size += uint64(len(ev.Payload))
 		}
 	}
