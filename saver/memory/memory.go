@@ -28,7 +28,6 @@ func New() *Saver {
 	return &Saver{Store: eventstore.New(l, eventstore.Options{MaxThreads: -1}), log: l}
 }
 
-
 // Log is an in-memory eventstore.Log: one slice of events per thread, with
 // sequences that count up from 1 and never repeat, and a map of blobs per
 // thread.
