@@ -1,0 +1,173 @@
+package graph_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/jetgraph/jetgraph/graph"
+	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/memory"
+)
+
+type fanState struct {
+	Seed  int      `graph:"seed"`
+	Round int      `graph:"round"`
+	Parts []string `graph:"parts,reducer=append"`
+}
+
+func fanGraph(t *testing.T, opts ...graph.Option) *graph.Graph[fanState] {
+	t.Helper()
+	g := graph.New[fanState]()
+	g.AddNode("split", func(_ context.Context, s fanState) (fanState, error) {
+		return fanState{Round: s.Round + 1}, nil
+	})
+	for _, n := range []string{"a", "b", "c"} {
+		g.AddNode(n, func(_ context.Context, s fanState) (fanState, error) {
+			if n == "b" && s.Seed < 0 {
+				panic("poison")
+			}
+			return fanState{Parts: []string{fmt.Sprintf("%s%d:%d", n, s.Round, s.Seed)}}, nil
+		})
+		g.AddEdge("split", n)
+	}
+	g.AddJoinEdge([]string{"a", "b", "c"}, "merge")
+	g.AddNode("merge", func(context.Context, fanState) (fanState, error) { return fanState{}, nil })
+	g.AddConditionalEdges("merge", func(_ context.Context, s fanState) []string {
+		if s.Round < 2 {
+			return []string{"split"}
+		}
+		return []string{graph.END}
+	}, "split", graph.END)
+	g.AddEdge(graph.START, "split")
+	c, err := g.Compile(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// stepDispatcher runs dispatched tasks in this process through the
+// distributed entry points, each task on its own goroutine, as runners
+// would.
+type stepDispatcher struct {
+	g       func() *graph.Graph[fanState]
+	mu      sync.Mutex
+	watch   map[string][]chan struct{}
+	wg      sync.WaitGroup
+	commits int
+}
+
+func (d *stepDispatcher) Bind(context.Context, string, string) error { return nil }
+
+func (d *stepDispatcher) Dispatch(ctx context.Context, _ string, cfg graph.Config, tasks []graph.TaskInfo) error {
+	for _, ti := range tasks {
+		d.wg.Go(func() {
+			g := d.g()
+			if _, err := g.RunTask(context.WithoutCancel(ctx), cfg, ti.ID); err != nil {
+				var ne *graph.NodeError
+				if errors.As(err, &ne) {
+					_ = g.FailTask(context.WithoutCancel(ctx), cfg, ti.ID, err.Error())
+				}
+			}
+			st, err := g.Advance(context.WithoutCancel(ctx), cfg)
+			if err == nil && st.Committed {
+				d.mu.Lock()
+				d.commits++
+				d.mu.Unlock()
+				_ = d.Dispatch(ctx, "", st.Config, st.Pending())
+			}
+			d.notify(cfg.ThreadID)
+		})
+	}
+	return nil
+}
+
+func (d *stepDispatcher) notify(thread string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ch := range d.watch[thread] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (d *stepDispatcher) Watch(_ context.Context, thread string) (<-chan struct{}, func(), error) {
+	ch := make(chan struct{}, 1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.watch == nil {
+		d.watch = map[string][]chan struct{}{}
+	}
+	d.watch[thread] = append(d.watch[thread], ch)
+	return ch, func() {}, nil
+}
+
+func TestDispatchedRunEndsInTheLocalState(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	local := fanGraph(t, graph.WithCheckpointer(memory.New()))
+	want, err := local.Invoke(ctx, fanState{Seed: 7}, graph.Config{ThreadID: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := memory.New()
+	var remote *graph.Graph[fanState]
+	d := &stepDispatcher{g: func() *graph.Graph[fanState] { return remote }}
+	remote = fanGraph(t, graph.WithCheckpointer(s), graph.WithDispatcher(d))
+	got, err := remote.Invoke(ctx, fanState{Seed: 7}, graph.Config{ThreadID: "t"})
+	d.wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("dispatched run ended in %+v, local run in %+v", got, want)
+	}
+	// One loop checkpoint per step: 2 rounds of split, branches, merge.
+	if d.commits != 6 {
+		t.Fatalf("dispatched run committed %d steps, want 6", d.commits)
+	}
+	// A second Advance of a committed step is refused and stores nothing.
+	var parent graph.Config
+	for snap, err := range remote.GetStateHistory(ctx, graph.Config{ThreadID: "t"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap.Metadata.Step == 2 {
+			parent = snap.Config
+		}
+	}
+	if _, err := remote.Advance(ctx, parent); !errors.Is(err, saver.ErrConflict) {
+		t.Fatalf("advance of a committed step: %v, want ErrConflict", err)
+	}
+}
+
+func TestDispatchedRunFailsOnARecordedTaskError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var remote *graph.Graph[fanState]
+	d := &stepDispatcher{g: func() *graph.Graph[fanState] { return remote }}
+	remote = fanGraph(t, graph.WithCheckpointer(memory.New()), graph.WithDispatcher(d))
+	_, err := remote.Invoke(ctx, fanState{Seed: -1}, graph.Config{ThreadID: "p"})
+	d.wg.Wait()
+	var ne *graph.NodeError
+	if !errors.As(err, &ne) || ne.Node != "b" {
+		t.Fatalf("poison run: %v, want a *NodeError of node b", err)
+	}
+	snap, err := remote.GetState(ctx, graph.Config{ThreadID: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := false
+	for _, ti := range snap.Tasks {
+		failed = failed || (ti.Name == "b" && ti.Error != "")
+	}
+	if !failed {
+		t.Fatalf("GetState tasks %+v: no error recorded on b", snap.Tasks)
+	}
+}
