@@ -56,7 +56,7 @@ type FanState struct {
 
 // FanOut compiles a graph that, per round, runs split, then branches a, b
 // and c in parallel, then merge once all three finished (a join), and loops
-// back to split until Rounds rounds ran: 4 steps a round after START.
+// back to split until Rounds rounds ran: 3 steps a round after START.
 func FanOut(opts ...graph.Option) (*graph.Graph[FanState], error) {
 	g := graph.New[FanState]()
 	g.AddNode("split", func(_ context.Context, s FanState) (FanState, error) {
