@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jetgraph/jetgraph/graph"
@@ -147,7 +148,7 @@ func (r *Runner) pull(ctx context.Context, c jetstream.Consumer, handle func(jet
 		m, err := c.Next(jetstream.FetchContext(fctx))
 		cancel()
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoMessages) {
+			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrNoMessages) {
 				continue
 			}
 			r.log.Warn("pull failed", "consumer", c.CachedInfo().Name, "err", err)
