@@ -3,8 +3,9 @@ package runner
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jetgraph/jetgraph/graph"
@@ -15,7 +16,6 @@ import (
 // client that calls Invoke. It is safe for concurrent use.
 type Dispatcher struct {
 	q     *queue
-	nc    *nats.Conn
 	saver *natsjs.Saver
 }
 
@@ -33,7 +33,7 @@ func NewDispatcher(ctx context.Context, js jetstream.JetStream, s *natsjs.Saver,
 	if err != nil {
 		return nil, err
 	}
-	return &Dispatcher{q: q, nc: js.Conn(), saver: s}, nil
+	return &Dispatcher{q: q, saver: s}, nil
 }
 
 // Bind implements graph.Dispatcher: it records in the bindings bucket that
@@ -47,32 +47,47 @@ func (d *Dispatcher) Dispatch(ctx context.Context, name string, cfg graph.Config
 	return d.q.publish(ctx, name, cfg, tasks)
 }
 
-// Watch implements graph.Dispatcher with a subscription to the thread's
-// event subject.
-func (d *Dispatcher) Watch(_ context.Context, thread string) (<-chan struct{}, func(), error) {
-	return watch(d.nc, d.saver, thread)
+// Watch implements graph.Dispatcher by following the thread's stored
+// events (an ordered consumer from the thread's last sequence): a change
+// is reported only once it is stored, so a read that follows sees it.
+func (d *Dispatcher) Watch(ctx context.Context, thread string) (<-chan struct{}, func(), error) {
+	return watch(ctx, d.saver, thread)
 }
 
-func watch(nc *nats.Conn, s *natsjs.Saver, thread string) (<-chan struct{}, func(), error) {
-	subj, err := s.EventLog().Subject(thread)
+func watch(ctx context.Context, s *natsjs.Saver, thread string) (<-chan struct{}, func(), error) {
+	after, err := s.EventLog().LastSeq(ctx, thread)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("watch thread %q: %w", thread, err)
 	}
 	ch := make(chan struct{}, 1)
-	sub, err := nc.Subscribe(subj, func(*nats.Msg) {
+	signal := func() {
 		select {
 		case ch <- struct{}{}:
 		default:
 		}
+	}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for wctx.Err() == nil {
+			for ev, err := range s.Tail(wctx, thread, after) {
+				if err != nil {
+					break
+				}
+				after = ev.Seq
+				signal()
+			}
+			signal() // the tail broke: let the waiter read the thread again
+			t := time.NewTimer(time.Second)
+			select {
+			case <-t.C:
+			case <-wctx.Done():
+			}
+			t.Stop()
+		}
 	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("watch thread %q: %w", thread, err)
-	}
-	// The subscription is registered with the server before the caller
-	// reads the thread: no append after that read goes unseen.
-	if err := nc.Flush(); err != nil {
-		_ = sub.Unsubscribe()
-		return nil, nil, fmt.Errorf("watch thread %q: %w", thread, err)
-	}
-	return ch, func() { _ = sub.Unsubscribe() }, nil
+	return ch, func() {
+		cancel()
+		wg.Wait()
+	}, nil
 }
