@@ -41,7 +41,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	ackWait := fs.Duration("ack-wait", 30*time.Second, "how long a task may go without a sign of life before it is delivered again")
 	maxDeliver := fs.Int("max-deliver", 5, "runs of a failing task before its failure is recorded")
 	retryDelay := fs.Duration("retry-delay", 200*time.Millisecond, "delay before a failed task runs again, times its runs so far")
-	replicas := fs.Int("replicas", 1, "replicas of the streams and buckets the runner creates")
+	replicas := fs.Int("replicas", 1, "replicas of the task stream and the bindings bucket")
+	logReplicas := fs.Int("log-replicas", 1, "replicas of the thread event stream and snapshot bucket (every process that opens them must agree)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "on SIGTERM, how long tasks in flight may take to finish")
 	snapshots := fs.String("snapshots", "writer", "who writes thread snapshots: writer (this process) or other (a projector service)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return err
 	}
 	defer closeConn()
-	js, s, err := openSaver(ctx, nc, by, *replicas, log)
+	js, s, err := openSaver(ctx, nc, by, *logReplicas, log)
 	if err != nil {
 		return err
 	}

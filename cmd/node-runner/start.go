@@ -32,6 +32,8 @@ func runStart(ctx context.Context, args []string, env func(string) string, stdou
 	rounds := fs.Int("rounds", 2, "fanout: rounds of fan-out per thread")
 	timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for all threads")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	logReplicas := fs.Int("log-replicas", 1, "replicas of the thread event stream and snapshot bucket (as the runners)")
+	replicas := fs.Int("replicas", 1, "replicas of the task stream and the bindings bucket (as the runners)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: node-runner start [flags]\n\nDispatches runs of an example graph to the node runners and waits for them.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -56,12 +58,12 @@ func runStart(ctx context.Context, args []string, env func(string) string, stdou
 		return err
 	}
 	defer closeConn()
-	js, s, err := openSaver(ctx, nc, natsjs.ByWriter, 1, log)
+	js, s, err := openSaver(ctx, nc, natsjs.ByWriter, *logReplicas, log)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = s.Close(context.WithoutCancel(ctx)) }()
-	d, err := runner.NewDispatcher(ctx, js, s, runner.Names{}, 0)
+	d, err := runner.NewDispatcher(ctx, js, s, runner.Names{}, *replicas)
 	if err != nil {
 		return err
 	}
