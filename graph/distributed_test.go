@@ -171,3 +171,83 @@ func TestDispatchedRunFailsOnARecordedTaskError(t *testing.T) {
 		t.Fatalf("GetState tasks %+v: no error recorded on b", snap.Tasks)
 	}
 }
+
+type approvalState struct {
+	Draft    string `graph:"draft"`
+	Approved string `graph:"approved"`
+}
+
+// approvalGraph compiles a graph whose review node asks for approval.
+func approvalGraph(t *testing.T, opts ...graph.Option) *graph.Graph[approvalState] {
+	t.Helper()
+	g := graph.New[approvalState]()
+	g.AddNode("draft", func(context.Context, approvalState) (approvalState, error) {
+		return approvalState{Draft: "hello"}, nil
+	})
+	g.AddNode("review", func(ctx context.Context, s approvalState) (approvalState, error) {
+		ans, err := graph.Interrupt[string](ctx, "approve "+s.Draft+"?")
+		if err != nil {
+			return approvalState{}, err
+		}
+		return approvalState{Approved: ans}, nil
+	})
+	g.AddEdge(graph.START, "draft")
+	g.AddEdge("draft", "review")
+	g.AddEdge("review", graph.END)
+	c, err := g.Compile(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// goDispatcher runs each dispatched task of a graph on its own goroutine
+// through the distributed entry points.
+type goDispatcher struct {
+	stepDispatcher
+	run func(ctx context.Context, cfg graph.Config, task string) (graph.StepStatus, error)
+}
+
+func (d *goDispatcher) Dispatch(ctx context.Context, _ string, cfg graph.Config, tasks []graph.TaskInfo) error {
+	for _, ti := range tasks {
+		d.wg.Go(func() {
+			st, err := d.run(context.WithoutCancel(ctx), cfg, ti.ID)
+			if err == nil && st.Committed && st.Running() {
+				_ = d.Dispatch(ctx, "", st.Config, st.Pending())
+			}
+			d.notify(cfg.ThreadID)
+		})
+	}
+	return nil
+}
+
+func TestDispatchedRunStopsOnAnInterruptAndResumes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var remote *graph.Graph[approvalState]
+	d := &goDispatcher{}
+	d.run = func(ctx context.Context, cfg graph.Config, task string) (graph.StepStatus, error) {
+		if _, err := remote.RunTask(ctx, cfg, task); err != nil {
+			return graph.StepStatus{}, err
+		}
+		return remote.Advance(ctx, cfg)
+	}
+	remote = approvalGraph(t, graph.WithCheckpointer(memory.New()), graph.WithDispatcher(d))
+	cfg := graph.Config{ThreadID: "review"}
+	var oc graph.Outcome
+	got, err := remote.Invoke(ctx, approvalState{}, cfg, graph.WithOutcome(&oc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !oc.Interrupted || len(oc.Interrupts) != 1 || oc.Interrupts[0].Value != "approve hello?" || got.Draft != "hello" {
+		t.Fatalf("dispatched run stopped with %+v and %+v; want an interrupt after draft", got, oc)
+	}
+	got, err = remote.ResumeWith(ctx, cfg, "yes", graph.WithOutcome(&oc))
+	d.wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oc.Interrupted || got != (approvalState{Draft: "hello", Approved: "yes"}) {
+		t.Fatalf("resumed run ended in %+v (%+v); want approved", got, oc)
+	}
+}
