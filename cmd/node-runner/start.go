@@ -44,6 +44,11 @@ func runStart(ctx context.Context, args []string, env func(string) string, stdou
 	if err := conn.check(); err != nil {
 		return err
 	}
+	switch *name {
+	case examples.FanOutName, examples.ChatName, examples.DurableName:
+	default:
+		return usagef("--graph %q: want %s, %s or %s", *name, examples.ChatName, examples.FanOutName, examples.DurableName)
+	}
 	if *threads < 0 || *parallel < 1 {
 		return usagef("--threads must be at least 0 and --parallel at least 1")
 	}
