@@ -75,7 +75,10 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		Durable:       cfg.Names.Outbox,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       cfg.AckWait,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
+		// From the events appended after the consumer is first created: a
+		// client hands a run's first tasks over itself, and the outbox
+		// only has to cover runners, which exist after it does.
+		DeliverPolicy: jetstream.DeliverNewPolicy,
 		FilterSubject: lc.Prefix + ".>",
 		MaxAckPending: 10_000,
 	})

@@ -182,7 +182,14 @@ func TestRunnersSurviveKills(t *testing.T) {
 	}
 	fmt.Printf("runners: threads=%d runners=%d kills=%d completed=%d duplicate_commits=%d stranded=%d\n",
 		n, len(c.runners), killed, completed.Load(), dups, stranded.Load())
-	t.Logf("%d threads in %v", n, elapsed.Round(time.Millisecond))
+	var redelivered, conflicts, steps float64
+	for _, p := range c.runners {
+		redelivered += p.metric(t, "jetgraph_runner_tasks_redelivered_total")
+		conflicts += p.metric(t, "jetgraph_runner_conflicts_total")
+		steps += p.metric(t, "jetgraph_runner_steps_committed_total")
+	}
+	t.Logf("%d threads in %v; the runners alive at the end counted %v redeliveries, %v conflicts, %v steps committed",
+		n, elapsed.Round(time.Millisecond), redelivered, conflicts, steps)
 	if dups != 0 || stranded.Load() != 0 || wrong.Load() != 0 || completed.Load() != int64(n) || killed < 5 {
 		t.Fatalf("completed=%d wrong=%d stranded=%d duplicate_commits=%d kills=%d", completed.Load(), wrong.Load(), stranded.Load(), dups, killed)
 	}
