@@ -72,9 +72,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	lc := cfg.Saver.EventLog().Config()
 	r.outbox, err = cfg.JetStream.CreateOrUpdateConsumer(ctx, lc.Stream, jetstream.ConsumerConfig{
-		Durable:       cfg.Names.Outbox,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       cfg.AckWait,
+		Durable:   cfg.Names.Outbox,
+		AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait:   cfg.AckWait,
 		// From the events appended after the consumer is first created: a
 		// client hands a run's first tasks over itself, and the outbox
 		// only has to cover runners, which exist after it does.
