@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"reflect"
 	"testing"
@@ -180,5 +181,62 @@ func TestStopDrainsTasksInFlight(t *testing.T) {
 	snap, err := client.GetState(ctx, graph.Config{ThreadID: "drain"})
 	if err != nil || !snap.Values.Sent || len(snap.Next) != 0 {
 		t.Fatalf("after drain: %+v, %v; want the run ended with sent", snap.Values, err)
+	}
+}
+
+// TestInvokeHonoursItsDeadlineAndResumeFinishes dispatches a run while no
+// runner runs: Invoke gives up at its context's deadline, with the input
+// stored; once a runner starts, Resume waits for the run to end.
+func TestInvokeHonoursItsDeadlineAndResumeFinishes(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	_, js := natstest.Server(t)
+	s, err := natsjs.New(ctx, js, natsjs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	g, err := examples.FanOut(graph.WithCheckpointer(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := runner.New(ctx, runner.Config{JetStream: js, Saver: s, Graphs: []runner.Graph{g}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := runner.NewDispatcher(ctx, js, s, runner.Names{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := examples.FanOut(graph.WithCheckpointer(s), graph.WithDispatcher(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := examples.FanState{Seed: 9, Rounds: 2}
+	cfg := graph.Config{ThreadID: "late runner"}
+	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancelShort()
+	if _, err := client.Invoke(short, in, cfg); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("invoke with no runner: %v, want the deadline", err)
+	}
+	snap, err := client.GetState(ctx, cfg)
+	if err != nil || snap.Metadata.Step != 0 || len(snap.Next) != 1 || snap.Next[0] != "split" {
+		t.Fatalf("after the deadline: step %d next %v (%v); want step 0 stored with split next", snap.Metadata.Step, snap.Next, err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := r.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	got, err := client.Resume(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := localRun(t, in); !reflect.DeepEqual(got, want) {
+		t.Fatalf("resumed run ended in %+v, want %+v", got, want)
 	}
 }
