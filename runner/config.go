@@ -31,6 +31,10 @@ type Config struct {
 	// MaxDeliver is how many times a failing task runs before its failure
 	// is recorded. Defaults to 5.
 	MaxDeliver int
+	// TaskTimeout bounds one run of a node: its context ends then, and a
+	// node that returns on that counts as failed (and runs again, up to
+	// MaxDeliver runs). Defaults to no bound.
+	TaskTimeout time.Duration
 	// RetryDelay is how long a failed task waits before its next run,
 	// times the number of runs so far. Defaults to 200ms.
 	RetryDelay time.Duration
@@ -125,6 +129,8 @@ func (c Config) validate() error {
 		return saver.Invalid("runner.Config.MaxDeliver", fmt.Sprintf("%d: must be at least 1", c.MaxDeliver))
 	case c.RetryDelay < 0:
 		return saver.Invalid("runner.Config.RetryDelay", "negative")
+	case c.TaskTimeout < 0:
+		return saver.Invalid("runner.Config.TaskTimeout", "negative")
 	}
 	seen := map[string]bool{}
 	for i, g := range c.Graphs {

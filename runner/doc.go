@@ -25,8 +25,9 @@
 // runs; then its error is recorded on the task (saver.ChannelError) and the
 // run stops there, as a local run stops on a failed node: GetState shows
 // the error and a dispatched Invoke returns it. A task that is never
-// acknowledged (its runner died while running it, every time) is delivered
-// once more than MaxDeliver and then recorded as failed without running.
+// acknowledged (its runner died while running it, every time) is recorded
+// as failed, without running, on its delivery after the MaxDeliver-th. A
+// node that runs longer than Config.TaskTimeout sees its context end.
 //
 // Callers hand runs to runners with graph.WithDispatcher and a Dispatcher.
 // Every runner must host every graph that runs are dispatched to (they

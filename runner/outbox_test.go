@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -238,5 +239,58 @@ func TestInvokeHonoursItsDeadlineAndResumeFinishes(t *testing.T) {
 	}
 	if want := localRun(t, in); !reflect.DeepEqual(got, want) {
 		t.Fatalf("resumed run ended in %+v, want %+v", got, want)
+	}
+}
+
+// TestHungNodeFailsItsRunAfterTaskTimeout runs a node that never returns
+// on its own: each run ends at TaskTimeout, and after MaxDeliver runs the
+// failure is recorded and the dispatched Invoke returns it.
+func TestHungNodeFailsItsRunAfterTaskTimeout(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	_, js := natstest.Server(t)
+	s, err := natsjs.New(ctx, js, natsjs.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	b := graph.New[examples.DurableState]()
+	b.AddNode("hang", func(ctx context.Context, _ examples.DurableState) (examples.DurableState, error) {
+		<-ctx.Done()
+		return examples.DurableState{}, ctx.Err()
+	})
+	b.AddEdge(graph.START, "hang")
+	b.AddEdge("hang", graph.END)
+	opts := []graph.Option{graph.WithCheckpointer(s), graph.WithName("hang")}
+	g, err := b.Compile(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := runner.New(ctx, runner.Config{JetStream: js, Saver: s, Graphs: []runner.Graph{g}, Logger: slog.New(slog.DiscardHandler),
+		TaskTimeout: 100 * time.Millisecond, MaxDeliver: 2, RetryDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := r.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	d, err := runner.NewDispatcher(ctx, js, s, runner.Names{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := b.Compile(append(opts, graph.WithDispatcher(d))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.Invoke(ctx, examples.DurableState{To: "x"}, graph.Config{ThreadID: "hung"})
+	var ne *graph.NodeError
+	if !errors.As(err, &ne) || ne.Node != "hang" || !strings.Contains(err.Error(), "deadline exceeded") {
+		t.Fatalf("hung run: %v, want a *graph.NodeError of node hang, past its deadline", err)
 	}
 }

@@ -61,10 +61,13 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		r.graphs[g.Name()] = g
 	}
 	r.tasks, err = cfg.JetStream.CreateOrUpdateConsumer(ctx, cfg.Names.Stream, jetstream.ConsumerConfig{
-		Durable:       cfg.Names.Consumer,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       cfg.AckWait,
-		MaxDeliver:    cfg.MaxDeliver + 1, // the last delivery records the failure without running
+		Durable:   cfg.Names.Consumer,
+		AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait:   cfg.AckWait,
+		// No limit on the server: a delivery past Config.MaxDeliver records
+		// the failure without running, and a runner that dies doing so
+		// leaves the task to be delivered again, never dropped.
+		MaxDeliver:    -1,
 		MaxAckPending: 10_000,
 	})
 	if err != nil {
@@ -199,7 +202,12 @@ func (r *Runner) handleTask(ctx context.Context, m jetstream.Msg) {
 	r.m.TasksStarted.Inc()
 	r.m.InFlight.Inc()
 	start := time.Now()
-	res, err := g.RunTask(ctx, cfg, tm.Task)
+	tctx, cancel := ctx, context.CancelFunc(func() {})
+	if r.cfg.TaskTimeout > 0 {
+		tctx, cancel = context.WithTimeout(ctx, r.cfg.TaskTimeout)
+	}
+	res, err := g.RunTask(tctx, cfg, tm.Task)
+	cancel()
 	r.m.InFlight.Dec()
 	stop()
 	var ne *graph.NodeError

@@ -40,6 +40,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	concurrency := fs.Int("concurrency", 8, "tasks run at once")
 	ackWait := fs.Duration("ack-wait", 30*time.Second, "how long a task may go without a sign of life before it is delivered again")
 	maxDeliver := fs.Int("max-deliver", 5, "runs of a failing task before its failure is recorded")
+	taskTimeout := fs.Duration("task-timeout", 10*time.Minute, "how long one run of a node may take (0: no bound)")
 	retryDelay := fs.Duration("retry-delay", 200*time.Millisecond, "delay before a failed task runs again, times its runs so far")
 	replicas := fs.Int("replicas", 1, "replicas of the task stream and the bindings bucket")
 	logReplicas := fs.Int("log-replicas", 1, "replicas of the thread event stream and snapshot bucket (every process that opens them must agree)")
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	r, err := runner.New(ctx, runner.Config{
 		JetStream: js, Saver: s, Graphs: graphs,
-		Concurrency: *concurrency, AckWait: *ackWait, MaxDeliver: *maxDeliver, RetryDelay: *retryDelay,
+		Concurrency: *concurrency, AckWait: *ackWait, MaxDeliver: *maxDeliver, RetryDelay: *retryDelay, TaskTimeout: *taskTimeout,
 		Replicas: *replicas, Logger: log, Metrics: runner.NewMetrics(reg),
 	})
 	if err != nil {
