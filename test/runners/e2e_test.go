@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/jetgraph/jetgraph/graph"
 	"github.com/jetgraph/jetgraph/natsembed"
 	"github.com/jetgraph/jetgraph/runner"
@@ -33,30 +36,49 @@ type cluster struct {
 func setup(t *testing.T, runners int, args ...string) *cluster {
 	t.Helper()
 	ctx := t.Context()
-	srv, err := natsembed.Start(ctx, natsembed.Options{Dir: t.TempDir(), Listen: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	})
-	js, nc, err := srv.JetStream()
-	if err != nil {
-		t.Fatal(err)
+	var (
+		url      string
+		js       jetstream.JetStream
+		nc       *nats.Conn
+		err      error
+		replicas = 1
+	)
+	if *onCluster {
+		cl, err := natsembed.StartCluster(ctx, t.TempDir(), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { shutdown(t, cl.Shutdown) })
+		url, replicas = cl.URL(), 3
+		js, nc, err = cl.JetStream(nats.Timeout(10 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--replicas", "3", "--log-replicas", "3")
+	} else {
+		srv, err := natsembed.Start(ctx, natsembed.Options{Dir: t.TempDir(), Listen: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { shutdown(t, srv.Shutdown) })
+		url = srv.ClientURL()
+		if js, nc, err = srv.JetStream(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Cleanup(nc.Close)
-	s, err := natsjs.New(ctx, js, natsjs.Config{})
+	cfg := natsjs.Config{}
+	cfg.Log.Replicas = replicas
+	s, err := natsjs.New(ctx, js, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	d, err := runner.NewDispatcher(ctx, js, s, runner.Names{}, 0)
+	d, err := runner.NewDispatcher(ctx, js, s, runner.Names{}, replicas)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{url: srv.ClientURL(), saver: s, args: args}
+	c := &cluster{url: url, saver: s, args: args}
 	if c.client, err = examples.FanOut(graph.WithCheckpointer(s), graph.WithDispatcher(d)); err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +86,14 @@ func setup(t *testing.T, runners int, args ...string) *cluster {
 		c.runners = append(c.runners, startRunner(t, c.url, args...))
 	}
 	return c
+}
+
+func shutdown(t *testing.T, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		t.Error(err)
+	}
 }
 
 // local is the state a local run of in ends in.
@@ -125,7 +155,11 @@ func TestRunnersSurviveKills(t *testing.T) {
 	var completed, stranded, wrong atomic.Int64
 	progress := make(chan struct{}, n)
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
+	parallel := 64
+	if *onCluster {
+		parallel = 8 // reads of a replicated stream each create a consumer (no direct get)
+	}
+	sem := make(chan struct{}, parallel)
 	start := time.Now()
 	for i := range n {
 		wg.Go(func() {

@@ -9,8 +9,9 @@ import (
 )
 
 var (
-	threads = flag.Int("runners.threads", 200, "threads the end-to-end test runs")
-	kills   = flag.Int("runners.kills", 6, "times the end-to-end test SIGKILLs a runner")
+	threads   = flag.Int("runners.threads", 200, "threads the end-to-end test runs")
+	kills     = flag.Int("runners.kills", 6, "times the end-to-end test SIGKILLs a runner")
+	onCluster = flag.Bool("runners.cluster", false, "run the end-to-end test on a 3-node loopback JetStream cluster with 3 replicas")
 )
 
 var binDir string
