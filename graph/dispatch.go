@@ -35,8 +35,9 @@ type Dispatcher interface {
 // a local run would. A task that failed for good is an error wrapping a
 // *NodeError whose Err holds the recorded message. The graph must have a
 // checkpointer the runners share. Stream still runs in this process.
-// Static interrupts (WithInterruptBefore, WithInterruptAfter) and the
-// recursion limit are not applied to dispatched runs.
+// Static interrupts (WithInterruptBefore, WithInterruptAfter) stop
+// dispatched runs as they stop local ones; the recursion limit is not
+// applied to dispatched runs.
 func WithDispatcher(d Dispatcher) Option { return func(o *options) { o.dispatcher = d } }
 
 // dispatch is execute for a graph with a Dispatcher.
@@ -86,16 +87,25 @@ func (c *Graph[S]) dispatch(ctx context.Context, input *S, cfg Config, resume *a
 			return zero, fmt.Errorf("graph %q: thread %q: resume from checkpoint %s: dispatched runs resume the latest checkpoint only", c.name, cfg.ThreadID, cfg.CheckpointID)
 		}
 	}
-	st, err := c.Status(ctx, from)
+	p, err := c.loadPoint(ctx, from)
 	if err != nil {
 		return zero, err
 	}
-	if st.Running() {
+	// A resumed run runs the tasks a static interrupt stopped it before.
+	resumed := ""
+	if input == nil {
+		resumed = p.id
+	}
+	st, _, err := c.status(ctx, from, p, resumed)
+	if err != nil {
+		return zero, err
+	}
+	if st.Running() && !st.Ready {
 		if err := c.dispatcher.Dispatch(ctx, c.name, st.Config, st.Pending()); err != nil {
 			return zero, fmt.Errorf("graph %q: thread %q: dispatch: %w", c.name, cfg.ThreadID, err)
 		}
 	}
-	return c.await(ctx, cfg, changed, cl.outcome)
+	return c.await(ctx, cfg, changed, cl.outcome, resumed)
 }
 
 // answer stores value as the answer to the interrupts pending on the
@@ -123,7 +133,8 @@ func (c *Graph[S]) answer(ctx context.Context, cfg Config, value any) (string, e
 // await waits until the thread's latest checkpoint ends the run (END, an
 // interrupt or a failed task), re-reading it whenever changed says the
 // thread moved, and returns the state as a local run would.
-func (c *Graph[S]) await(ctx context.Context, cfg Config, changed <-chan struct{}, outcome *Outcome) (S, error) {
+// Static interrupts do not stop it at the checkpoint resumed names.
+func (c *Graph[S]) await(ctx context.Context, cfg Config, changed <-chan struct{}, outcome *Outcome, resumed string) (S, error) {
 	var zero S
 	head := Config{ThreadID: cfg.ThreadID, CheckpointNS: cfg.CheckpointNS}
 	for {
@@ -131,7 +142,7 @@ func (c *Graph[S]) await(ctx context.Context, cfg Config, changed <-chan struct{
 		if err != nil {
 			return zero, err
 		}
-		st, tasks, err := c.status(head, p)
+		st, tasks, err := c.status(ctx, head, p, resumed)
 		if err != nil {
 			return zero, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jetgraph/jetgraph/saver"
 )
@@ -87,7 +88,7 @@ func (c *Graph[S]) Status(ctx context.Context, cfg Config) (StepStatus, error) {
 	if p.id == "" {
 		return StepStatus{Config: cfg, End: true}, nil
 	}
-	st, _, err := c.status(cfg, p)
+	st, _, err := c.status(ctx, cfg, p, "")
 	return st, err
 }
 
@@ -180,7 +181,7 @@ func (c *Graph[S]) Advance(ctx context.Context, cfg Config) (StepStatus, error) 
 	if err != nil {
 		return StepStatus{}, err
 	}
-	st, tasks, err := c.status(cfg, p)
+	st, tasks, err := c.status(ctx, cfg, p, "")
 	if err != nil || !st.Ready {
 		return st, err
 	}
@@ -195,7 +196,7 @@ func (c *Graph[S]) Advance(ctx context.Context, cfg Config) (StepStatus, error) 
 		return st, wrapCommit(cfg.ThreadID, step, err)
 	}
 	ncfg := Config{ThreadID: cfg.ThreadID, CheckpointNS: cfg.CheckpointNS, CheckpointID: next.id}
-	nst, _, err := c.status(ncfg, next)
+	nst, _, err := c.status(ctx, ncfg, next, "")
 	nst.Committed = true
 	return nst, err
 }
@@ -248,8 +249,10 @@ func (c *Graph[S]) taskRun(cfg Config, p *point) *run {
 }
 
 // status says where the run at p stands; it also returns p's tasks with
-// their recorded writes, for Advance.
-func (c *Graph[S]) status(cfg Config, p *point) (StepStatus, []*task, error) {
+// their recorded writes, for Advance. A static interrupt
+// (WithInterruptBefore, WithInterruptAfter) stops the run at p unless p is
+// the checkpoint resumed names (a Resume from it runs its tasks).
+func (c *Graph[S]) status(ctx context.Context, cfg Config, p *point, resumed string) (StepStatus, []*task, error) {
 	cfg.CheckpointID = p.id
 	st := StepStatus{Config: cfg, Step: p.md.Step}
 	tasks, err := c.prepare(p)
@@ -282,8 +285,35 @@ func (c *Graph[S]) status(cfg Config, p *point) (StepStatus, []*task, error) {
 		st.Ready = true
 	case waiting > 0 && done+waiting == len(tasks):
 		st.Interrupted = true
+	case p.id != resumed:
+		stop, err := c.staticStop(ctx, cfg, p, tasks)
+		if err != nil {
+			return st, nil, err
+		}
+		st.Interrupted = stop
 	}
 	return st, tasks, nil
+}
+
+// staticStop reports whether a static interrupt stops the run at p: one
+// of p's tasks runs a node of WithInterruptBefore, or p is the loop
+// checkpoint after a step that ran a node of WithInterruptAfter.
+func (c *Graph[S]) staticStop(ctx context.Context, cfg Config, p *point, tasks []*task) (bool, error) {
+	if slices.ContainsFunc(tasks, func(t *task) bool { return c.before[t.name] }) {
+		return true, nil
+	}
+	if len(c.after) == 0 || p.md.Source != saver.SourceLoop || p.parentID == "" {
+		return false, nil
+	}
+	parent, err := c.loadPoint(ctx, Config{ThreadID: cfg.ThreadID, CheckpointNS: cfg.CheckpointNS, CheckpointID: p.parentID})
+	if err != nil {
+		return false, err
+	}
+	ran, err := c.prepare(parent)
+	if err != nil {
+		return false, parent.corrupt(cfg.ThreadID, err)
+	}
+	return slices.ContainsFunc(ran, func(t *task) bool { return c.after[t.name] }), nil
 }
 
 func hasError(pending []saver.PendingWrite, taskID string) bool {

@@ -251,3 +251,50 @@ func TestDispatchedRunStopsOnAnInterruptAndResumes(t *testing.T) {
 		t.Fatalf("resumed run ended in %+v (%+v); want approved", got, oc)
 	}
 }
+
+func TestDispatchedRunStopsOnStaticInterruptsAsALocalRun(t *testing.T) {
+	t.Parallel()
+	for _, opt := range []graph.Option{graph.WithInterruptBefore("merge"), graph.WithInterruptAfter("split")} {
+		ctx := context.Background()
+		local := fanGraph(t, graph.WithCheckpointer(memory.New()), opt)
+		var remote *graph.Graph[fanState]
+		d := &goDispatcher{}
+		d.run = func(ctx context.Context, cfg graph.Config, task string) (graph.StepStatus, error) {
+			if _, err := remote.RunTask(ctx, cfg, task); err != nil {
+				return graph.StepStatus{}, err
+			}
+			return remote.Advance(ctx, cfg)
+		}
+		remote = fanGraph(t, graph.WithCheckpointer(memory.New()), graph.WithDispatcher(d), opt)
+		cfg := graph.Config{ThreadID: "static"}
+		in := fanState{Seed: 3}
+		var wantOC, gotOC graph.Outcome
+		want, err := local.Invoke(ctx, in, cfg, graph.WithOutcome(&wantOC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := remote.Invoke(ctx, in, cfg, graph.WithOutcome(&gotOC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every stop of the local run is a stop of the dispatched one.
+		for stops := 0; ; stops++ {
+			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotOC.Next, wantOC.Next) || gotOC.Interrupted != wantOC.Interrupted {
+				t.Fatalf("stop %d: dispatched %+v %+v, local %+v %+v", stops, got, gotOC, want, wantOC)
+			}
+			if !wantOC.Interrupted {
+				if stops == 0 {
+					t.Fatal("the local run never stopped on its static interrupt")
+				}
+				break
+			}
+			if want, err = local.Resume(ctx, cfg, graph.WithOutcome(&wantOC)); err != nil {
+				t.Fatal(err)
+			}
+			if got, err = remote.Resume(ctx, cfg, graph.WithOutcome(&gotOC)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.wg.Wait()
+	}
+}
