@@ -11,8 +11,8 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ENV CGO_ENABLED=0
-RUN go build -trimpath -ldflags="-s -w" -o /out/node-runner ./cmd/node-runner \
- && go build -trimpath -ldflags="-s -w" -o /out/jetgraph ./cmd/jetgraph
+RUN go build -buildvcs=false -trimpath -ldflags="-s -w" -o /out/node-runner ./cmd/node-runner \
+ && go build -buildvcs=false -trimpath -ldflags="-s -w" -o /out/jetgraph ./cmd/jetgraph
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/node-runner /out/jetgraph /usr/local/bin/
