@@ -20,6 +20,7 @@ type options struct {
 	before     []string
 	after      []string
 	lease      time.Duration
+	dispatcher Dispatcher // WithDispatcher (dispatch.go)
 }
 
 // WithCheckpointer makes the graph save a checkpoint after every step, so
@@ -96,6 +97,8 @@ type Graph[S any] struct {
 	after     map[string]bool
 	b         *StateGraph[S] // for drawing
 	lists     listCache      // decoded list channels of recent threads
+	// dispatcher hands runs to node runners (WithDispatcher, dispatch.go).
+	dispatcher Dispatcher
 }
 
 // Compile checks the graph and returns it ready to run. The error names
@@ -126,6 +129,7 @@ func (g *StateGraph[S]) Compile(opts ...Option) (*Graph[S], error) {
 		branches: make(map[string][]branch[S]), triggers: make(map[string][]string),
 		joinChans: make(map[string]joinSpec), saver: o.saver, limit: o.limit, joins: g.joins, b: g,
 		durable: o.durability, before: map[string]bool{}, after: map[string]bool{}, lease: o.lease,
+		dispatcher: o.dispatcher, // WithDispatcher (dispatch.go)
 	}
 	if err := o.durability.check(); err != nil {
 		errs = append(errs, err)

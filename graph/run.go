@@ -76,6 +76,11 @@ func (c *Graph[S]) ResumeWith(ctx context.Context, cfg Config, value any, opts .
 }
 
 func (c *Graph[S]) execute(ctx context.Context, input *S, cfg Config, emit func(*point, []*task) bool, resume *any, opts []CallOption) (S, error) {
+	if c.dispatcher != nil && emit == nil {
+		// Hook for distributed runs (WithDispatcher): node runners run the
+		// nodes; dispatch stores the input through execute with an emit.
+		return c.dispatch(ctx, input, cfg, resume, opts)
+	}
 	var zero S
 	cl := call{durability: c.durable}
 	for _, o := range opts {
