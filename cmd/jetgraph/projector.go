@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
+	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/projector"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
 	"github.com/jetgraph/jetgraph/saver/open"
@@ -19,6 +20,7 @@ import (
 func (a *app) projectorCmd() *cobra.Command {
 	var url string
 	var rebuild, once bool
+	var replicas int
 	cmd := &cobra.Command{
 		Use:   "projector",
 		Short: "Fold the event stream into the snapshot bucket, as a service of its own",
@@ -35,12 +37,16 @@ It runs on --nats URL, on a nats:// --saver, or on the embedded server of --data
 			if (url == "") == (a.data == "") {
 				return usagef("projector: pass exactly one of --nats URL (or a nats:// --saver) and --data DIR")
 			}
-			return runProjector(cmd.Context(), a.stdout, url, a.data, rebuild, once)
+			if replicas < 1 || replicas > 5 {
+				return usagef("projector: --replicas %d is not in 1..5", replicas)
+			}
+			return runProjector(cmd.Context(), a.stdout, url, a.data, replicas, rebuild, once)
 		},
 	}
 	cmd.Flags().StringVar(&url, "nats", "", "NATS server URL(s), comma separated")
 	cmd.Flags().BoolVar(&rebuild, "rebuild", false, "delete the snapshot bucket, fold the whole stream again, and exit")
 	cmd.Flags().BoolVar(&once, "once", false, "exit once every event the stream holds has been projected")
+	cmd.Flags().IntVar(&replicas, "replicas", 1, "copies of the event stream and the snapshot bucket in a cluster (created or updated to this)")
 	return cmd
 }
 
@@ -48,14 +54,14 @@ It runs on --nats URL, on a nats:// --saver, or on the embedded server of --data
 // durable consumer that folds every thread of the event stream into the
 // snapshot bucket, for writers that leave snapshots to it
 // (natsjs.ByOther), or rebuilds the bucket from the stream.
-func runProjector(ctx context.Context, stdout io.Writer, url, data string, rebuild, once bool) error {
-	s, err := openStream(ctx, url, data)
+func runProjector(ctx context.Context, stdout io.Writer, url, data string, replicas int, rebuild, once bool) error {
+	s, err := openStream(ctx, url, data, replicas)
 	if err != nil {
 		return err
 	}
 	defer s.Close(context.WithoutCancel(ctx)) //nolint:errcheck // the projector's own stop is what reports
 	l := s.EventLog()
-	p, err := projector.New(ctx, l, projector.Config{})
+	p, err := projector.New(ctx, l, projector.Config{Replicas: replicas})
 	if err != nil {
 		return fmt.Errorf("projector: %w", err)
 	}
@@ -89,8 +95,8 @@ func runProjector(ctx context.Context, stdout io.Writer, url, data string, rebui
 
 // openStream opens the JetStream store at url, or on an embedded server
 // storing in data, as a reader that leaves snapshots to the projector.
-func openStream(ctx context.Context, url, data string) (*natsjs.Saver, error) {
-	cfg := natsjs.Config{SnapshotBy: natsjs.ByOther}
+func openStream(ctx context.Context, url, data string, replicas int) (*natsjs.Saver, error) {
+	cfg := natsjs.Config{SnapshotBy: natsjs.ByOther, Log: eventlog.Config{Replicas: replicas}, Projector: projector.Config{Replicas: replicas}}
 	if url != "" {
 		cctx, cancel := context.WithTimeout(ctx, 4*connectTimeout)
 		defer cancel()
