@@ -175,8 +175,24 @@ func (k *committer) flush(ctx context.Context) error {
 func (k *committer) startWriter(ctx context.Context) {
 	if !k.busy && len(k.units) > 0 {
 		k.busy, k.idle = true, make(chan struct{})
-		go k.drain(context.WithoutCancel(ctx))
+		dctx, cancel := detached(ctx)
+		go func() {
+			defer cancel()
+			k.drain(dctx)
+		}()
 	}
+}
+
+// detached returns ctx without its cancellation but with its deadline: a
+// run's writes are stored even when the run was cancelled (the steps they
+// hold finished before), but a call never outlasts its caller's deadline
+// waiting for a server that went away.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := context.WithoutCancel(ctx)
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(d, dl)
+	}
+	return d, func() {}
 }
 
 // drain is the async writer: it stores what is queued, in order, joining
@@ -217,7 +233,8 @@ func (k *committer) finish(ctx context.Context) error {
 	if wait {
 		<-idle
 	}
-	ctx = context.WithoutCancel(ctx)
+	ctx, cancel := detached(ctx)
+	defer cancel()
 	k.mu.Lock()
 	units := k.units
 	if len(k.pending) > 0 {

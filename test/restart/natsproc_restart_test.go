@@ -95,8 +95,10 @@ func TestNATSServerKilledDuringStepResumesWorkflow(t *testing.T) {
 		}
 		took := time.Since(started)
 		t.Logf("run failed after %v (its context: %v): %v", took.Round(time.Millisecond), runTimeout, err)
-	case <-time.After(25 * time.Second):
-		t.Fatalf("run still going %v after the kill", runTimeout+2*time.Second)
+	case <-time.After(runTimeout + 5*time.Second):
+		// Its last writes are stored even if the run is cancelled, but
+		// never past the caller's deadline.
+		t.Fatalf("run still going %v after its context's deadline", 5*time.Second)
 	}
 
 	p.start(ctx)
