@@ -1,6 +1,7 @@
 package natsembed
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,9 @@ type Options struct {
 	// Port is the client port when Listen is set. Defaults to a random free
 	// port.
 	Port int
+	// Host is the address clients connect to when Listen is set. Defaults
+	// to 127.0.0.1: loopback unless told otherwise.
+	Host string
 	// MaxPayload is the largest message in bytes. Defaults to
 	// DefaultMaxPayload.
 	MaxPayload int32
@@ -70,7 +74,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	so := &server.Options{
 		ServerName: o.Name,
-		Host:       "127.0.0.1",
+		Host:       cmp.Or(o.Host, "127.0.0.1"),
 		Port:       server.RANDOM_PORT,
 		DontListen: !o.Listen,
 		JetStream:  true,

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 
 	"github.com/spf13/cobra"
 
@@ -16,19 +17,23 @@ func (a *app) serveCmd() *cobra.Command {
 		Short: "Run the embedded JetStream server on a data directory until interrupted",
 		Long: `serve runs an embedded NATS JetStream server storing in --data DIR and
 prints its URL; other jetgraph commands (and programs) use it with
---saver nats://... or JETGRAPH_SAVER. It listens on loopback only; port 0
-picks a free port. It runs until interrupted.`,
+--saver nats://... or JETGRAPH_SAVER. It listens on loopback unless --listen
+names another address (then it says so on stderr: the server has no
+authentication); port 0 picks a free port. It runs until interrupted.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if a.data == "" {
 				return usagef("serve: --data DIR names the data directory")
 			}
-			port, err := checkLoopback("serve", listen)
+			host, port, err := listenAddr("serve", listen)
 			if err != nil {
 				return err
 			}
+			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				fmt.Fprintf(a.stderr, "jetgraph: serve: listening on %s, beyond this machine, with no authentication\n", listen)
+			}
 			ctx := cmd.Context()
-			srv, err := natsembed.Start(ctx, natsembed.Options{Dir: a.data, Listen: true, Port: port})
+			srv, err := natsembed.Start(ctx, natsembed.Options{Dir: a.data, Listen: true, Host: host, Port: port})
 			if err != nil {
 				return err
 			}
@@ -39,6 +44,6 @@ picks a free port. It runs until interrupted.`,
 			return srv.Shutdown(context.WithoutCancel(ctx))
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "loopback address and port to listen on")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "address and port to listen on (loopback unless told otherwise)")
 	return cmd
 }

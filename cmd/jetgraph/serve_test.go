@@ -75,15 +75,24 @@ func TestServeThenChatAndTailByURL(t *testing.T) {
 	}
 }
 
-func TestServeListensOnLoopbackOnly(t *testing.T) {
+func TestServeListensOnLoopbackUnlessToldOtherwise(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
-		{"serve", "--data", t.TempDir(), "--listen", "0.0.0.0:4222"},
 		{"serve", "--data", t.TempDir(), "--listen", "nonsense"},
 		{"serve", "--listen", "127.0.0.1:0"},
 	} {
 		if r := jg(t, nil, "", args...); r.code != 2 || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: %+v", args, r)
 		}
+	}
+	// Told otherwise, it listens where it is told, and says the server has
+	// no authentication.
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan ran, 1)
+	go func() { done <- jgCtx(ctx, t, nil, "", "serve", "--data", t.TempDir(), "--listen", "0.0.0.0:0") }()
+	stop()
+	r := <-done
+	if r.code != 0 || !strings.Contains(r.stderr, "no authentication") || !strings.Contains(r.stdout, "serving JetStream on nats://") {
+		t.Fatalf("serve on 0.0.0.0: %+v", r)
 	}
 }

@@ -68,14 +68,24 @@ API (JSON; errors are {"error": "..."} with a 4xx code):
 }
 
 // checkLoopback returns the port of listen, a loopback host and a port.
-func checkLoopback(what, listen string) (int, error) {
+// listenAddr splits a --listen address into host and port, as a usage
+// error when it is malformed.
+func listenAddr(what, listen string) (string, int, error) {
 	host, portText, err := net.SplitHostPort(listen)
 	if err != nil {
-		return 0, usagef("%s: --listen %q: %v", what, listen, err)
+		return "", 0, usagef("%s: --listen %q: %v", what, listen, err)
 	}
 	port, err := strconv.Atoi(portText)
 	if err != nil || port < 0 || port > 65535 {
-		return 0, usagef("%s: --listen %q: bad port", what, listen)
+		return "", 0, usagef("%s: --listen %q: bad port", what, listen)
+	}
+	return host, port, nil
+}
+
+func checkLoopback(what, listen string) (int, error) {
+	host, port, err := listenAddr(what, listen)
+	if err != nil {
+		return 0, err
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return 0, usagef("%s: --listen %q: %s listens on loopback only (127.0.0.1)", what, listen, what)
