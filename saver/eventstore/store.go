@@ -344,13 +344,18 @@ func (s *Store) encode(ctx context.Context, c *cached, thread string, recs []eve
 	blobs := event.Blobs(recs)
 	if len(blobs) > 0 {
 		bs := s.log.(BlobStore) // only a BlobStore's threads have a threshold
-		known := c.t.BlobKeys()
+		// Keys the thread refers to are stored already, unless the planner
+		// applied recs to it provisionally (then they count as referred to).
+		var known []string
+		if !c.t.Provisional() {
+			known = c.t.BlobKeys()
+		}
 		for _, key := range slices.Sorted(maps.Keys(blobs)) {
 			data := blobs[key]
 			if len(data) > s.opts.MaxValueBytes {
 				return nil, fmt.Errorf("thread %q: a value of %d bytes: more than the %d allowed: %w", thread, len(data), s.opts.MaxValueBytes, saver.ErrTooLarge)
 			}
-			if _, stored := slices.BinarySearch(known, key); stored && !c.t.Provisional() {
+			if _, stored := slices.BinarySearch(known, key); stored {
 				continue
 			}
 			if err := bs.PutBlob(ctx, thread, key, data); err != nil {
