@@ -11,7 +11,9 @@
 // memory (heap and RSS of a process that touched many threads), cold (the
 // first reads of a freshly opened saver on existing data), growth (the
 // log-log slope of time against thread length) and replicated (steps and
-// threads on a 3-node cluster at 3 replicas beside 1).
+// threads on a 3-node cluster at 3 replicas beside 1) and runners
+// (fan-out threads through 1, 2 and 3 node-runner processes, and the time a
+// task takes to finish on another runner after its runner's SIGKILL).
 package main
 
 import (
@@ -25,6 +27,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jetgraph/jetgraph/graph"
 )
@@ -65,12 +68,17 @@ type options struct {
 	memProfile string
 	// durability is the graph's durability mode; "" leaves the default.
 	durability graph.Durability
+	// runnerThreads is how many fan-out threads the runners phase runs at
+	// once for each number of runners.
+	runnerThreads int
+	// runnerAckWait is the runners' --ack-wait in the runners phase.
+	runnerAckWait time.Duration
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	savers := fs.String("savers", "memory,natsjs", "comma-separated savers: "+strings.Join(saverNames(), ", "))
-	phases := fs.String("phases", "raw,steps,storage,state", "comma-separated phases: raw, steps, storage, state, threads, memory, cold, growth, replicated")
+	phases := fs.String("phases", "raw,steps,storage,state", "comma-separated phases: raw, steps, storage, state, threads, memory, cold, growth, replicated, runners")
 	invokes := fs.Int("invokes", 2000, "invokes in the steps phase")
 	turns := fs.Int("turns", 1000, "turns of the thread in the state phase")
 	dir := fs.String("dir", "", "data directory (default: a temporary one, removed at the end)")
@@ -83,6 +91,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	coldTurns := fs.Int("coldturns", 2000, "cold phase: turns of the long thread")
 	growthTurns := fs.String("growthturns", "100,1000,10000", "growth phase: comma-separated thread lengths in turns")
 	replSavers := fs.String("replsavers", "natsjs,natsjs-cluster-r1,natsjs-r3", "replicated phase: comma-separated savers")
+	runnerThreads := fs.Int("runnerthreads", 200, "runners phase: fan-out threads at once per number of runners")
+	runnerAckWait := fs.Duration("runnerackwait", 2*time.Second, "runners phase: the runners' --ack-wait")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	memprofile := fs.String("memprofile", "", "memory phase: write a heap profile per saver and N to FILE.<saver>.<N>")
 	if err := fs.Parse(args); err != nil {
@@ -90,7 +100,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	o := options{savers: split(*savers), phases: split(*phases), invokes: *invokes, turns: *turns, dir: *dir, durability: graph.Durability(*durability),
 		k: *k, taskRuns: *taskRuns, memWorkers: *memWorkers, coldTurns: *coldTurns, replSavers: split(*replSavers),
-		memProfile: *memprofile}
+		memProfile: *memprofile, runnerThreads: *runnerThreads, runnerAckWait: *runnerAckWait}
 	for _, l := range []struct {
 		flag string
 		s    string
@@ -102,8 +112,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		*l.to = ns
 	}
-	if o.k < 1 || o.taskRuns < 1 || o.memWorkers < 1 || o.coldTurns < 1 {
-		return errors.New("-k, -taskruns, -memworkers and -coldturns must be at least 1")
+	if o.k < 1 || o.taskRuns < 1 || o.memWorkers < 1 || o.coldTurns < 1 || o.runnerThreads < 1 {
+		return errors.New("-k, -taskruns, -memworkers, -coldturns and -runnerthreads must be at least 1")
+	}
+	if o.runnerAckWait <= 0 {
+		return errors.New("-runnerackwait must be positive")
 	}
 	if o.dir == "" {
 		d, err := os.MkdirTemp("", "jetgraph-bench-")
@@ -146,6 +159,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			eachSaver(ctx, ph, o.savers, o, out)
 		case "replicated":
 			replicated(ctx, o, out)
+		case "runners":
+			if err := runnersPhase(ctx, o, out); err != nil {
+				out.print(map[string]any{"bench": "runners", "error": err.Error()})
+			}
 		case "steps", "storage", "state", "memory", "cold", "growth":
 			eachSaver(ctx, ph, o.savers, o, out)
 		default:
