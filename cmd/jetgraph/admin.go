@@ -21,20 +21,16 @@ func (a *app) deleteCmd() *cobra.Command {
 		Short: "Delete a thread: every checkpoint and write, in every namespace",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			thread := argv[0]
-			if err := se.requireThread(ctx, thread); err != nil {
-				return err
-			}
-			if err := se.s.DeleteThread(ctx, thread); err != nil {
-				return err
-			}
-			return a.printResult(asJSON, result{Thread: thread}, fmt.Sprintf("deleted %s", thread))
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				thread := argv[0]
+				if err := se.requireThread(ctx, thread); err != nil {
+					return err
+				}
+				if err := se.s.DeleteThread(ctx, thread); err != nil {
+					return err
+				}
+				return a.printResult(asJSON, result{Thread: thread}, fmt.Sprintf("deleted %s", thread))
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -53,43 +49,39 @@ drops the events that held them where it can.`,
 			if !keepLatest {
 				return usagef("prune: say what to keep: --keep-latest")
 			}
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			p, ok := se.s.(saver.Pruner)
-			if !ok {
-				return fmt.Errorf("prune: %T cannot prune", se.s)
-			}
-			if len(threads) == 0 {
-				log, err := logOf(se.s, "prune of every thread")
-				if err != nil {
-					return err
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				p, ok := se.s.(saver.Pruner)
+				if !ok {
+					return fmt.Errorf("prune: %T cannot prune", se.s)
 				}
-				infos, err := listThreads(ctx, se.s, log)
-				if err != nil {
-					return err
-				}
-				for _, t := range infos {
-					threads = append(threads, t.Thread)
-				}
-			} else {
-				for _, t := range threads {
-					if err := se.requireThread(ctx, t); err != nil {
+				if len(threads) == 0 {
+					log, err := logOf(se.s, "prune of every thread")
+					if err != nil {
 						return err
 					}
+					infos, err := listThreads(ctx, se.s, log)
+					if err != nil {
+						return err
+					}
+					for _, t := range infos {
+						threads = append(threads, t.Thread)
+					}
+				} else {
+					for _, t := range threads {
+						if err := se.requireThread(ctx, t); err != nil {
+							return err
+						}
+					}
 				}
-			}
-			if err := p.Prune(ctx, threads, saver.PruneKeepLatest); err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.stdout, map[string]any{"pruned": append([]string{}, threads...)})
-			}
-			fmt.Fprintf(a.stdout, "pruned %d threads, keeping the latest checkpoint of each\n", len(threads))
-			return nil
+				if err := p.Prune(ctx, threads, saver.PruneKeepLatest); err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.stdout, map[string]any{"pruned": append([]string{}, threads...)})
+				}
+				fmt.Fprintf(a.stdout, "pruned %d threads, keeping the latest checkpoint of each\n", len(threads))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&keepLatest, "keep-latest", false, "keep each namespace's latest checkpoint")
@@ -107,24 +99,20 @@ whole event stream into it again. On a terminal it shows a progress line;
 otherwise it is quiet (--json prints the sequence it reached).`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			js, ok := se.s.(*natsjs.Saver)
-			if !ok {
-				return fmt.Errorf("rebuild needs the JetStream saver (nats://... or --data DIR); %T keeps no snapshot bucket", se.s)
-			}
-			at, err := a.rebuild(ctx, js)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.stdout, map[string]uint64{"position": at})
-			}
-			return nil
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				js, ok := se.s.(*natsjs.Saver)
+				if !ok {
+					return fmt.Errorf("rebuild needs the JetStream saver (nats://... or --data DIR); %T keeps no snapshot bucket", se.s)
+				}
+				at, err := a.rebuild(ctx, js)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.stdout, map[string]uint64{"position": at})
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

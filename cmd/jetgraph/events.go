@@ -62,21 +62,17 @@ It needs a saver with an event log. --json prints one JSON object per line.`,
 			if from > to {
 				return usagef("events: --from-seq %d is after --to-seq %d", from, to)
 			}
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			log, err := logOf(se.s, "events")
-			if err != nil {
-				return err
-			}
-			thread := argv[0]
-			if err := se.requireThread(ctx, thread); err != nil {
-				return err
-			}
-			return readEvents(ctx, log, thread, from, to, func(l eventLine) error { return a.printEvent(asJSON, l) })
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				log, err := logOf(se.s, "events")
+				if err != nil {
+					return err
+				}
+				thread := argv[0]
+				if err := se.requireThread(ctx, thread); err != nil {
+					return err
+				}
+				return readEvents(ctx, log, thread, from, to, func(l eventLine) error { return a.printEvent(asJSON, l) })
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per event")
@@ -118,35 +114,31 @@ events written through it. --json prints one JSON object per line. A line on std
 says where it starts.`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			js, ok := se.s.(*natsjs.Saver)
-			if !ok {
-				return fmt.Errorf("tail needs the JetStream saver (nats://... or --data DIR); %T has no live stream", se.s)
-			}
-			emit := func(l eventLine) error { return a.printEvent(asJSON, l) }
-			if len(argv) == 1 {
-				thread := argv[0]
-				last, err := js.EventLog().LastSeq(ctx, thread)
-				if err != nil {
-					return err
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				js, ok := se.s.(*natsjs.Saver)
+				if !ok {
+					return fmt.Errorf("tail needs the JetStream saver (nats://... or --data DIR); %T has no live stream", se.s)
 				}
-				fmt.Fprintf(a.stderr, "tailing thread %s after sequence %d\n", thread, last)
-				for ev, err := range js.Tail(ctx, thread, last) {
+				emit := func(l eventLine) error { return a.printEvent(asJSON, l) }
+				if len(argv) == 1 {
+					thread := argv[0]
+					last, err := js.EventLog().LastSeq(ctx, thread)
 					if err != nil {
 						return err
 					}
-					if err := emit(describeEvent(thread, ev)); err != nil {
-						return err
+					fmt.Fprintf(a.stderr, "tailing thread %s after sequence %d\n", thread, last)
+					for ev, err := range js.Tail(ctx, thread, last) {
+						if err != nil {
+							return err
+						}
+						if err := emit(describeEvent(thread, ev)); err != nil {
+							return err
+						}
 					}
+					return nil
 				}
-				return nil
-			}
-			return tailAll(ctx, js, a.stderr, emit)
+				return tailAll(ctx, js, a.stderr, emit)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per event")

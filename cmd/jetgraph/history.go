@@ -23,31 +23,27 @@ replays, updates and forks made show at once; the newest line runs down the
 left edge, older branches hang off it.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			snaps, err := se.history(ctx, argv[0])
-			if err != nil {
-				return err
-			}
-			switch {
-			case asJSON:
-				out := []jsonCheckpoint{}
-				for _, s := range snaps {
-					out = append(out, toJSONCheckpoint(s, false))
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				snaps, err := se.history(ctx, argv[0])
+				if err != nil {
+					return err
 				}
-				return writeJSON(a.stdout, out)
-			case tree:
-				drawTree(a.stdout, snaps)
-			default:
-				for _, s := range snaps {
-					fmt.Fprintln(a.stdout, line(s))
+				switch {
+				case asJSON:
+					out := []jsonCheckpoint{}
+					for _, s := range snaps {
+						out = append(out, toJSONCheckpoint(s, false))
+					}
+					return writeJSON(a.stdout, out)
+				case tree:
+					drawTree(a.stdout, snaps)
+				default:
+					for _, s := range snaps {
+						fmt.Fprintln(a.stdout, line(s))
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (newest first)")

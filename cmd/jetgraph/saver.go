@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spf13/cobra"
 	"os"
 	"strings"
 	"time"
@@ -144,3 +145,15 @@ type noThreadError struct{ thread string }
 
 func (e noThreadError) Error() string { return fmt.Sprintf("thread %q: no such thread", e.thread) }
 func (e noThreadError) Unwrap() error { return saver.ErrNotFound }
+
+// withSession runs fn on a session opened from the flags, in cmd's
+// context, and closes the session after it.
+func (a *app) withSession(cmd *cobra.Command, fn func(ctx context.Context, se *session) error) error {
+	ctx := cmd.Context()
+	se, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer se.close()
+	return fn(ctx, se)
+}

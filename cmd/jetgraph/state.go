@@ -31,36 +31,34 @@ thread's event N (which needs a saver with an event log).`,
 			if checkpoint != "" && seq != 0 {
 				return usagef("pass --checkpoint or --seq, not both")
 			}
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			thread := argv[0]
-			if seq != 0 {
-				if err := se.requireThread(ctx, thread); err != nil {
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				thread := argv[0]
+				if seq != 0 {
+					if err := se.requireThread(ctx, thread); err != nil {
+						return err
+					}
+					at, err := se.checkpointAtSeq(ctx, thread, seq, false, "state --seq")
+					if err != nil {
+						return err
+					}
+					checkpoint = at
+				}
+				snap, err := se.state(ctx, thread, checkpoint)
+				if err != nil {
 					return err
 				}
-				if checkpoint, err = se.checkpointAtSeq(ctx, thread, seq, false, "state --seq"); err != nil {
-					return err
+				if asJSON {
+					return writeJSON(a.stdout, toJSONCheckpoint(snap, true))
 				}
-			}
-			snap, err := se.state(ctx, thread, checkpoint)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.stdout, toJSONCheckpoint(snap, true))
-			}
-			fmt.Fprintf(a.stdout, "thread %s checkpoint %s\n", thread, line(snap))
-			if p := snap.ParentConfig; p != nil {
-				fmt.Fprintf(a.stdout, "parent %s %s\n", p.ThreadID, p.CheckpointID)
-			}
-			for _, m := range snap.Values.Messages {
-				fmt.Fprintf(a.stdout, "  %s\n", describeMessage(m))
-			}
-			return nil
+				fmt.Fprintf(a.stdout, "thread %s checkpoint %s\n", thread, line(snap))
+				if p := snap.ParentConfig; p != nil {
+					fmt.Fprintf(a.stdout, "parent %s %s\n", p.ThreadID, p.CheckpointID)
+				}
+				for _, m := range snap.Values.Messages {
+					fmt.Fprintf(a.stdout, "  %s\n", describeMessage(m))
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -174,33 +172,29 @@ the messages channel, the messages B adds, removes or changes (by message id);
 for other channels, whether the stored value changed.`,
 		Args: args(cobra.ExactArgs(3)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			d, err := se.diff(ctx, argv[0], argv[1], argv[2])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.stdout, d)
-			}
-			fmt.Fprintf(a.stdout, "thread %s: %s -> %s\n", d.Thread, d.A, d.B)
-			for _, c := range d.Channels {
-				fmt.Fprintf(a.stdout, "%s: %s (%d B -> %d B)\n", c.Channel, c.Change, c.BytesA, c.BytesB)
-				for _, m := range c.Removed {
-					fmt.Fprintf(a.stdout, "  - %s %s: %s\n", m.ID, m.Role, m.Content)
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				d, err := se.diff(ctx, argv[0], argv[1], argv[2])
+				if err != nil {
+					return err
 				}
-				for _, m := range c.Changed {
-					fmt.Fprintf(a.stdout, "  ~ %s %s: %s\n", m.ID, m.Role, m.Content)
+				if asJSON {
+					return writeJSON(a.stdout, d)
 				}
-				for _, m := range c.Added {
-					fmt.Fprintf(a.stdout, "  + %s %s: %s\n", m.ID, m.Role, m.Content)
+				fmt.Fprintf(a.stdout, "thread %s: %s -> %s\n", d.Thread, d.A, d.B)
+				for _, c := range d.Channels {
+					fmt.Fprintf(a.stdout, "%s: %s (%d B -> %d B)\n", c.Channel, c.Change, c.BytesA, c.BytesB)
+					for _, m := range c.Removed {
+						fmt.Fprintf(a.stdout, "  - %s %s: %s\n", m.ID, m.Role, m.Content)
+					}
+					for _, m := range c.Changed {
+						fmt.Fprintf(a.stdout, "  ~ %s %s: %s\n", m.ID, m.Role, m.Content)
+					}
+					for _, m := range c.Added {
+						fmt.Fprintf(a.stdout, "  + %s %s: %s\n", m.ID, m.Role, m.Content)
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

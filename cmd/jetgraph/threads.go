@@ -31,29 +31,25 @@ updated, how many checkpoints it holds, and the events and bytes its event log
 stores.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			log, err := logOf(se.s, "threads")
-			if err != nil {
-				return err
-			}
-			infos, err := listThreads(ctx, se.s, log)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.stdout, infos)
-			}
-			for _, t := range infos {
-				fmt.Fprintf(a.stdout, "%-40s  updated %s  %3d checkpoints  %3d events  %7d B\n",
-					t.Thread, t.UpdatedAt.Format("2006-01-02 15:04:05"), t.Checkpoints, t.Events, t.Bytes)
-			}
-			fmt.Fprintf(a.stdout, "%d threads\n", len(infos))
-			return nil
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				log, err := logOf(se.s, "threads")
+				if err != nil {
+					return err
+				}
+				infos, err := listThreads(ctx, se.s, log)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.stdout, infos)
+				}
+				for _, t := range infos {
+					fmt.Fprintf(a.stdout, "%-40s  updated %s  %3d checkpoints  %3d events  %7d B\n",
+						t.Thread, t.UpdatedAt.Format("2006-01-02 15:04:05"), t.Checkpoints, t.Events, t.Bytes)
+				}
+				fmt.Fprintf(a.stdout, "%d threads\n", len(infos))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

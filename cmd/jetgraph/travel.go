@@ -48,33 +48,29 @@ with the model the environment names. The steps before it do not run again.`,
 			if toSeq == 0 {
 				return usagef("replay: --to-seq N is required (N >= 1)")
 			}
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			thread := argv[0]
-			if err := se.requireThread(ctx, thread); err != nil {
-				return err
-			}
-			at, err := se.checkpointAtSeq(ctx, thread, toSeq, true, "replay --to-seq")
-			if err != nil {
-				return err
-			}
-			out, err := se.chain.Resume(ctx, graph.Config{ThreadID: thread, CheckpointID: at})
-			if err != nil {
-				return err
-			}
-			head, err := se.snapshot(ctx, thread, "")
-			if err != nil {
-				return err
-			}
-			v := toJSONValues(out)
-			return a.printResult(asJSON, result{Thread: thread, CheckpointID: head.Config.CheckpointID,
-				From: &jsonRef{Thread: thread, CheckpointID: at}, Values: &v},
-				fmt.Sprintf("replayed %s from %s (event %d): head %s, last message: %s",
-					thread, at, toSeq, head.Config.CheckpointID, lastText(out)))
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				thread := argv[0]
+				if err := se.requireThread(ctx, thread); err != nil {
+					return err
+				}
+				at, err := se.checkpointAtSeq(ctx, thread, toSeq, true, "replay --to-seq")
+				if err != nil {
+					return err
+				}
+				out, err := se.chain.Resume(ctx, graph.Config{ThreadID: thread, CheckpointID: at})
+				if err != nil {
+					return err
+				}
+				head, err := se.snapshot(ctx, thread, "")
+				if err != nil {
+					return err
+				}
+				v := toJSONValues(out)
+				return a.printResult(asJSON, result{Thread: thread, CheckpointID: head.Config.CheckpointID,
+					From: &jsonRef{Thread: thread, CheckpointID: at}, Values: &v},
+					fmt.Sprintf("replayed %s from %s (event %d): head %s, last message: %s",
+						thread, at, toSeq, head.Config.CheckpointID, lastText(out)))
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -95,17 +91,13 @@ latest by default). The original thread is untouched.`,
 			if to == "" {
 				return usagef("fork: --to NEW names the new thread")
 			}
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			r, err := se.fork(ctx, argv[0], checkpoint, to)
-			if err != nil {
-				return err
-			}
-			return a.printResult(asJSON, r, fmt.Sprintf("forked %s into %s: checkpoint %s", argv[0], to, r.CheckpointID))
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				r, err := se.fork(ctx, argv[0], checkpoint, to)
+				if err != nil {
+					return err
+				}
+				return a.printResult(asJSON, r, fmt.Sprintf("forked %s into %s: checkpoint %s", argv[0], to, r.CheckpointID))
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -134,18 +126,14 @@ Then "jetgraph resume t1" runs the nodes that follow.`,
 			if err != nil {
 				return usagef("update: --values: %v", err)
 			}
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			r, err := se.update(ctx, argv[0], checkpoint, asNode, state)
-			if err != nil {
-				return err
-			}
-			return a.printResult(asJSON, r, fmt.Sprintf("updated %s: checkpoint %s, %d messages, next %v",
-				argv[0], r.CheckpointID, len(r.Values.Messages), r.Next))
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				r, err := se.update(ctx, argv[0], checkpoint, asNode, state)
+				if err != nil {
+					return err
+				}
+				return a.printResult(asJSON, r, fmt.Sprintf("updated %s: checkpoint %s, %d messages, next %v",
+					argv[0], r.CheckpointID, len(r.Values.Messages), r.Next))
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -175,21 +163,17 @@ have not run (after an update, a crash or a static interrupt) run now. With
 				}
 				resumeValue = &v
 			}
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			r, err := se.resume(ctx, argv[0], resumeValue)
-			if err != nil {
-				return err
-			}
-			last := ""
-			if n := len(r.Values.Messages); n > 0 {
-				last = r.Values.Messages[n-1].Content
-			}
-			return a.printResult(asJSON, r, fmt.Sprintf("resumed %s: head %s, last message: %s", argv[0], r.CheckpointID, last))
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				r, err := se.resume(ctx, argv[0], resumeValue)
+				if err != nil {
+					return err
+				}
+				last := ""
+				if n := len(r.Values.Messages); n > 0 {
+					last = r.Values.Messages[n-1].Content
+				}
+				return a.printResult(asJSON, r, fmt.Sprintf("resumed %s: head %s, last message: %s", argv[0], r.CheckpointID, last))
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

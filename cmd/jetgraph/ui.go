@@ -44,22 +44,18 @@ API (JSON; errors are {"error": "..."} with a 4xx code):
 			if _, err := checkLoopback("ui", listen); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			se, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer se.close()
-			ln, err := net.Listen("tcp", listen)
-			if err != nil {
-				return fmt.Errorf("ui: %w", err)
-			}
-			mode := "read-only (--allow-writes enables fork, update and resume)"
-			if allowWrites {
-				mode = "writes allowed"
-			}
-			fmt.Fprintf(a.stdout, "serving the UI on http://%s/ for %s, %s\n", ln.Addr(), a.describe(), mode)
-			return serveUI(ctx, ln, newUIServer(se, a.describe(), allowWrites))
+			return a.withSession(cmd, func(ctx context.Context, se *session) error {
+				ln, err := net.Listen("tcp", listen)
+				if err != nil {
+					return fmt.Errorf("ui: %w", err)
+				}
+				mode := "read-only (--allow-writes enables fork, update and resume)"
+				if allowWrites {
+					mode = "writes allowed"
+				}
+				fmt.Fprintf(a.stdout, "serving the UI on http://%s/ for %s, %s\n", ln.Addr(), a.describe(), mode)
+				return serveUI(ctx, ln, newUIServer(se, a.describe(), allowWrites))
+			})
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "loopback address and port to listen on")
