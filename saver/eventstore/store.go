@@ -44,6 +44,9 @@ type Options struct {
 	MaxValueBytes int
 	// Logger receives corrupt-event reports. Defaults to slog.Default().
 	Logger *slog.Logger
+	// Retention makes idle threads expire (see Retention). The zero value
+	// keeps threads for ever.
+	Retention Retention
 }
 
 // Store is a saver.Saver over a Log.
@@ -54,6 +57,7 @@ type Store struct {
 	mu      sync.Mutex
 	threads map[string]*cached
 	bg      sync.WaitGroup // background snapshots
+	ret     *retention     // nil: threads never expire
 }
 
 // cached is one thread's folded state; mu serializes everything done to it.
@@ -66,6 +70,7 @@ type cached struct {
 	// lastSum identifies the event at t.Seq (its payload's checksum, 0
 	// when unknown), so that a log replaced under the store is noticed.
 	lastSum uint32
+	act     activity // when the newest event was appended (Retention)
 }
 
 var (
@@ -104,7 +109,9 @@ func New(log Log, opts Options) *Store {
 			opts.BlobThreshold = min(opts.BlobThreshold, l.MaxAppendBytes()/16)
 		}
 	}
-	return &Store{log: log, opts: opts, threads: make(map[string]*cached)}
+	s := &Store{log: log, opts: opts, threads: make(map[string]*cached)}
+	s.startRetention()
+	return s
 }
 
 // newThread returns an empty thread set up for this store.
@@ -159,8 +166,8 @@ func (s *Store) acquire(thread string) *cached {
 	return c
 }
 
-// sync brings c up to the newest event of the thread. c.mu must be held.
-func (s *Store) sync(ctx context.Context, c *cached, thread string) error {
+// syncLog brings c up to the newest event of the thread. c.mu must be held.
+func (s *Store) syncLog(ctx context.Context, c *cached, thread string) error {
 	if c.t == nil {
 		t, err := s.cold(ctx, thread)
 		if err != nil {
@@ -168,7 +175,7 @@ func (s *Store) sync(ctx context.Context, c *cached, thread string) error {
 		}
 		c.t, c.lastSum = t, 0
 	}
-	last, err := s.log.LastSeq(ctx, thread)
+	last, err := s.lastSeq(ctx, c, thread)
 	if err != nil {
 		return fmt.Errorf("thread %q: last sequence: %w", thread, err)
 	}
@@ -465,9 +472,13 @@ func (s *Store) Events(ctx context.Context, thread string) iter.Seq2[event.Event
 	return s.log.Read(ctx, thread, 0)
 }
 
-// Close waits for the snapshots being taken in the background. Savers
-// over a log that holds connections close those too.
-func (s *Store) Close(ctx context.Context) error { return s.Flush(ctx) }
+// Close stops the retention sweeper and waits for the snapshots being
+// taken in the background. Savers over a log that holds connections close
+// those too.
+func (s *Store) Close(ctx context.Context) error {
+	s.stopRetention()
+	return s.Flush(ctx)
+}
 
 // GetTuple implements saver.Saver.
 func (s *Store) GetTuple(ctx context.Context, cfg saver.Config) (*saver.Tuple, error) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/jetgraph/jetgraph/event"
 	"github.com/jetgraph/jetgraph/saver"
@@ -35,11 +36,13 @@ type Log struct {
 	mu      sync.Mutex
 	threads map[string]*threadLog
 	blobs   map[string]map[string][]byte // thread -> key -> data
+	now     func() time.Time             // append times (Retention); nil: time.Now
 }
 
 type threadLog struct {
 	events []event.Event
 	last   uint64
+	idle   idleness // when last was appended (Retention)
 }
 
 var (
@@ -94,6 +97,7 @@ func (l *Log) Append(_ context.Context, thread string, expect uint64, payload []
 		return 0, &saver.ConflictError{ThreadID: thread, Reason: "log moved on", Expected: expect, Actual: tl.last}
 	}
 	tl.last++
+	tl.idle = idleness{at: l.stamp()}
 	tl.events = append(tl.events, event.Event{Seq: tl.last, Payload: slices.Clone(payload)})
 	return tl.last, nil
 }

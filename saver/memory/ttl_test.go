@@ -1,0 +1,32 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/jetgraph/jetgraph/saver/eventstore"
+	"github.com/jetgraph/jetgraph/saver/eventstore/ttltest"
+	"github.com/jetgraph/jetgraph/saver/memory"
+)
+
+func TestRetention(t *testing.T) {
+	ttltest.Run(t, func(t *testing.T) ttltest.Opener {
+		log := memory.NewLog() // the store: instances share it
+		return func(t *testing.T, r eventstore.Retention) ttltest.Instance {
+			s := eventstore.New(log, eventstore.Options{Retention: r})
+			t.Cleanup(func() { s.Close(t.Context()) })
+			return s
+		}
+	})
+}
+
+func TestNewWithRetention(t *testing.T) {
+	var clock ttltest.Clock
+	s := memory.NewWith(memory.Config{Store: eventstore.Options{Retention: eventstore.Retention{TTL: ttltest.TTL, SweepEvery: -1, Now: clock.Now}}})
+	defer s.Close(t.Context())
+	if s.Retention().TTL != ttltest.TTL {
+		t.Fatalf("retention %+v", s.Retention())
+	}
+	if n, err := s.Sweep(t.Context()); err != nil || n != 0 {
+		t.Fatalf("sweep of an empty saver: %d, %v", n, err)
+	}
+}
