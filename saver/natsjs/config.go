@@ -8,6 +8,7 @@ import (
 	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/projector"
 	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
 )
 
 // Config configures a Saver. The zero value is usable.
@@ -32,6 +33,11 @@ type Config struct {
 	// Logger receives reports of corrupt events and unreadable snapshots.
 	// Defaults to slog.Default().
 	Logger *slog.Logger
+	// Retention makes threads idle for longer than a TTL expire: they are
+	// deleted by a sweeper (and by the first fresh read that finds them
+	// idle); see eventstore.Retention, and ttl.go for why the stream's own
+	// age limits cannot do it. The zero value keeps threads for ever.
+	Retention eventstore.Retention
 }
 
 // SnapshotBy names who keeps a saver's snapshot bucket up to date. Reads

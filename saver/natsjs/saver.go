@@ -87,6 +87,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error
 		MinSnapshotBytes:     cfg.Projector.MinSnapshotBytes,
 		SnapshotInBackground: true,
 		Logger:               cfg.Logger,
+		Retention:            cfg.Retention,
 	})
 	return s, nil
 }
@@ -168,7 +169,7 @@ func (s *Saver) Snapshots() *projector.Snapshots { return s.snaps }
 // Close stops the projector and releases what Connect or FromConn
 // opened. The JetStream handle given to New stays open.
 func (s *Saver) Close(ctx context.Context) error {
-	errs := []error{s.Flush(ctx)}
+	errs := []error{s.Store.Close(ctx)} // stops the retention sweeper, flushes snapshots
 	if s.proj != nil {
 		errs = append(errs, s.proj.Stop(ctx))
 	}

@@ -64,7 +64,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Saver, error) {
 		return nil, err
 	}
 	l := newLog(pool, cfg.Schema)
-	return &Saver{Store: eventstore.New(l, cfg.Store), log: l, pool: pool, schema: cfg.Schema}, nil
+	return &Saver{Store: eventstore.New(withActivity(l, cfg.Schema), cfg.Store), log: l, pool: pool, schema: cfg.Schema}, nil
 }
 
 // DefaultConnectTimeout bounds each connection attempt of a pool that

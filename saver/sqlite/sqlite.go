@@ -59,6 +59,11 @@ func New(db *sql.DB, cfg Config) *Saver {
 // last commits can be lost on power failure) and a 10 s busy timeout.
 // ":memory:" gives a private in-memory database on a single connection.
 func FromConnString(ctx context.Context, path string) (*Saver, error) {
+	return Open(ctx, path, Config{})
+}
+
+// Open is FromConnString with a Config.
+func Open(ctx context.Context, path string, cfg Config) (*Saver, error) {
 	if path == "" {
 		return nil, saver.Invalid("sqlite path", "empty")
 	}
@@ -69,7 +74,7 @@ func FromConnString(ctx context.Context, path string) (*Saver, error) {
 	if isMemory(path) {
 		db.SetMaxOpenConns(1) // every connection would be a different database
 	}
-	s := New(db, Config{})
+	s := New(db, cfg)
 	s.owns = true
 	if err := s.Setup(ctx); err != nil {
 		db.Close()
@@ -97,7 +102,10 @@ func isMemory(path string) bool {
 // Setup creates the saver's tables if they do not exist. It is safe to run
 // again and from several processes.
 func (s *Saver) Setup(ctx context.Context) error {
-	return s.log.setup(ctx)
+	if err := s.log.setup(ctx); err != nil {
+		return err
+	}
+	return s.setupRetention(ctx)
 }
 
 // DB returns the database handle the saver uses.

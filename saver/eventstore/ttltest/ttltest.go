@@ -289,7 +289,7 @@ func race(t *testing.T, open Opener) {
 	for i := range rounds {
 		thread := fmt.Sprint("race-", i)
 		c0 := put(t, w, saver.Config{ThreadID: thread}, "zero")
-		time.Sleep(2 * time.Millisecond) // let the clock move past c0's append time (stores keep milliseconds)
+		time.Sleep(2 * time.Millisecond)      // let the clock move past c0's append time (stores keep milliseconds)
 		clock.Stop(time.Now().Add(time.Hour)) // s's cutoff: now; c0 is idle, the next put is not
 		var wg sync.WaitGroup
 		var putErr, sweepErr error
