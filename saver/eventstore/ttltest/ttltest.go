@@ -199,7 +199,7 @@ func activeStays(t *testing.T, open Opener) {
 	defer tick.Stop()
 	parent := saver.Config{ThreadID: "active"}
 	var puts int
-	var lastStart time.Time
+	lastStart := time.Now()
 	for end := time.Now().Add(5 * TTL); time.Now().Before(end); <-tick.C {
 		start := time.Now()
 		c, err := tryPut(ctx, w, parent, fmt.Sprint(puts))
@@ -295,7 +295,13 @@ func race(t *testing.T, open Opener) {
 		var putErr, sweepErr error
 		var c1 saver.Config
 		start := make(chan struct{})
-		wg.Go(func() { <-start; c1, putErr = tryPut(ctx, w, c0, "one") })
+		wg.Go(func() {
+			<-start
+			// Rounds start the writer at different points of the sweep
+			// (nothing to wait for: this only spreads the interleavings).
+			time.Sleep(time.Duration(i%10) * 200 * time.Microsecond)
+			c1, putErr = tryPut(ctx, w, c0, "one")
+		})
 		wg.Go(func() { <-start; _, sweepErr = s.Sweep(ctx) })
 		close(start)
 		wg.Wait()
@@ -316,6 +322,12 @@ func race(t *testing.T, open Opener) {
 			expired++
 		default:
 			t.Fatalf("round %d: put: %v", i, putErr)
+		}
+		// Expire the thread now, so that the next round's sweep finds only
+		// its own thread idle and meets the writer there.
+		clock.Stop(time.Now().Add(time.Hour + time.Millisecond))
+		if _, err := s.Sweep(ctx); err != nil {
+			t.Fatalf("round %d: sweep after: %v", i, err)
 		}
 	}
 	t.Logf("%d rounds: the writer won %d, the sweeper %d", rounds, kept, expired)
