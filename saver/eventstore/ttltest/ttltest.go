@@ -286,6 +286,7 @@ func race(t *testing.T, open Opener) {
 		rounds = 15
 	}
 	var expired, kept int
+	span := time.Millisecond
 	for i := range rounds {
 		thread := fmt.Sprint("race-", i)
 		c0 := put(t, w, saver.Config{ThreadID: thread}, "zero")
@@ -297,9 +298,10 @@ func race(t *testing.T, open Opener) {
 		start := make(chan struct{})
 		wg.Go(func() {
 			<-start
-			// Rounds start the writer at different points of the sweep
-			// (nothing to wait for: this only spreads the interleavings).
-			time.Sleep(time.Duration(i%10) * 200 * time.Microsecond)
+			// Rounds start the writer at different points of the sweep,
+			// from its start to twice its length (nothing to wait for:
+			// this only spreads the interleavings).
+			time.Sleep(time.Duration(i%10) * span / 5)
 			c1, putErr = tryPut(ctx, w, c0, "one")
 		})
 		wg.Go(func() { <-start; _, sweepErr = s.Sweep(ctx) })
@@ -326,9 +328,11 @@ func race(t *testing.T, open Opener) {
 		// Expire the thread now, so that the next round's sweep finds only
 		// its own thread idle and meets the writer there.
 		clock.Stop(time.Now().Add(time.Hour + time.Millisecond))
+		t0 := time.Now()
 		if _, err := s.Sweep(ctx); err != nil {
 			t.Fatalf("round %d: sweep after: %v", i, err)
 		}
+		span = time.Since(t0) // about what the next sweep takes
 	}
 	t.Logf("%d rounds: the writer won %d, the sweeper %d", rounds, kept, expired)
 }
