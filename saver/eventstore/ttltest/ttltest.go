@@ -337,13 +337,16 @@ func race(t *testing.T, open Opener) {
 	t.Logf("%d rounds: the writer won %d, the sweeper %d", rounds, kept, expired)
 }
 
-// sweepers counts the goroutines running a store's sweeper.
+// sweepers counts the goroutines a store's retention started: its
+// sweeper and what the sweeper started.
 func sweepers() int {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			return strings.Count(string(buf[:n]), "eventstore.(*Store).sweeper(")
+			stacks := string(buf[:n])
+			return strings.Count(stacks, "created by github.com/jetgraph/jetgraph/saver/eventstore.(*Store).startRetention") +
+				strings.Count(stacks, "created by github.com/jetgraph/jetgraph/saver/eventstore.(*Store).sweeper")
 		}
 		buf = make([]byte, 2*len(buf))
 	}
@@ -353,11 +356,9 @@ func stopsOnClose(t *testing.T, open Opener) {
 	before := sweepers()
 	s := open(t, eventstore.Retention{TTL: TTL, SweepEvery: time.Millisecond})
 	put(t, s, saver.Config{ThreadID: "close"}, "one")
-	if n := sweepers(); n != before+1 {
-		t.Fatalf("%d sweepers running with one store open, want %d", n, before+1)
-	}
+	waitFor(t, "the sweeper to start", func() bool { return sweepers() > before })
 	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the sweeper to stop after Close", func() bool { return sweepers() == before })
+	waitFor(t, "the sweeper to stop after Close", func() bool { return sweepers() <= before })
 }
