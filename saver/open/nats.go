@@ -10,8 +10,8 @@ import (
 
 // openNATS opens the JetStream saver on the server(s) at rawURL (a
 // comma-separated list works too).
-func openNATS(ctx context.Context, rawURL string) (Saver, error) {
-	s, err := natsjs.Connect(ctx, rawURL, natsjs.Config{})
+func openNATS(ctx context.Context, rawURL string, cfg natsjs.Config) (Saver, error) {
+	s, err := natsjs.Connect(ctx, rawURL, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -21,11 +21,11 @@ func openNATS(ctx context.Context, rawURL string) (Saver, error) {
 // openEmbeddedNATS starts an in-process JetStream server storing in dir
 // (created if needed, reused if it holds data) and opens the saver on it.
 // Closing stops both.
-func openEmbeddedNATS(ctx context.Context, dir string) (Saver, error) {
+func openEmbeddedNATS(ctx context.Context, dir string, cfg natsjs.Config) (Saver, error) {
 	if dir == "" {
 		return nil, saver.Invalid("saver url", "nats+embedded:// needs a directory, as in nats+embedded://./data")
 	}
-	s, err := Embedded(ctx, dir, natsjs.Config{})
+	s, err := Embedded(ctx, dir, cfg)
 	if err != nil {
 		return nil, err
 	}

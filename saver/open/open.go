@@ -19,6 +19,14 @@
 //	nats+embedded://DIR             the JetStream saver on an in-process NATS server storing in DIR
 //	                                (nats+embedded:///abs/dir, nats+embedded://./rel/dir)
 //
+// Any of them takes retention parameters in its query, removed before the
+// backend sees the URL: ttl=DURATION makes threads idle for longer than
+// DURATION expire (deleted, as DeleteThread deletes; see
+// eventstore.Retention), ttl_sweep=DURATION sets how often the sweeper
+// looks for them (default a quarter of the TTL, at most an hour; "off":
+// threads expire only when read). For example memory://?ttl=30m or
+// postgres://host/db?schema=app&ttl=168h&ttl_sweep=1h.
+//
 // The returned saver is the backend's concrete type behind Saver, so
 // optional capabilities (saver.Forker, saver.Pruner, ...) are still found
 // by type assertion.
@@ -31,7 +39,9 @@ import (
 	"strings"
 
 	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
 	"github.com/jetgraph/jetgraph/saver/memory"
+	"github.com/jetgraph/jetgraph/saver/natsjs"
 	"github.com/jetgraph/jetgraph/saver/postgres"
 	"github.com/jetgraph/jetgraph/saver/sqlite"
 )
@@ -65,27 +75,32 @@ func open(ctx context.Context, rawURL string) (Saver, error) {
 	if rawURL == "" {
 		return nil, saver.Invalid("saver url", "empty; supported: "+Supported)
 	}
+	rawURL, ret, err := takeRetention(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	store := eventstore.Options{Retention: ret}
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok { // a bare path or a file: URI
-		return openSQLite(ctx, rawURL)
+		return openSQLite(ctx, rawURL, store)
 	}
 	switch strings.ToLower(scheme) {
 	case "memory":
-		return memory.New(), nil
+		return memory.NewWith(memory.Config{Store: store}), nil
 	case "sqlite":
-		return openSQLite(ctx, rest)
+		return openSQLite(ctx, rest, store)
 	case "postgres", "postgresql":
-		return openPostgres(ctx, rawURL)
+		return openPostgres(ctx, rawURL, store)
 	case "nats":
-		return openNATS(ctx, rawURL)
+		return openNATS(ctx, rawURL, natsjs.Config{Retention: ret})
 	case "nats+embedded":
-		return openEmbeddedNATS(ctx, rest)
+		return openEmbeddedNATS(ctx, rest, natsjs.Config{Retention: ret})
 	}
 	return nil, saver.Invalid("saver url", fmt.Sprintf("unknown scheme %q; supported: %s", scheme, Supported))
 }
 
-func openSQLite(ctx context.Context, path string) (Saver, error) {
-	s, err := sqlite.FromConnString(ctx, path)
+func openSQLite(ctx context.Context, path string, store eventstore.Options) (Saver, error) {
+	s, err := sqlite.Open(ctx, path, sqlite.Config{Store: store})
 	if err != nil {
 		return nil, err // not a nil *sqlite.Saver in the interface
 	}
@@ -94,13 +109,13 @@ func openSQLite(ctx context.Context, path string) (Saver, error) {
 
 // openPostgres takes the jetgraph-only schema parameter out of the URL (the
 // server would reject it as an unknown setting) and connects.
-func openPostgres(ctx context.Context, rawURL string) (Saver, error) {
+func openPostgres(ctx context.Context, rawURL string, store eventstore.Options) (Saver, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, saver.Invalid("saver url", err.Error())
 	}
 	q := u.Query()
-	cfg := postgres.Config{Schema: q.Get("schema")}
+	cfg := postgres.Config{Schema: q.Get("schema"), Store: store}
 	q.Del("schema")
 	u.RawQuery = q.Encode()
 	s, err := postgres.Connect(ctx, u.String(), cfg)
