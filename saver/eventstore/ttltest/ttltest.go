@@ -174,7 +174,7 @@ func idleThreadExpires(t *testing.T, open Opener) {
 func readsExpire(t *testing.T, open Opener) {
 	ctx := t.Context()
 	var clock Clock
-	clock.Skip(-time.Hour) // however slow this machine, the thread is fresh to a
+	clock.Skip(-time.Hour)                                                       // however slow this machine, the thread is fresh to a
 	a := open(t, eventstore.Retention{TTL: TTL, SweepEvery: -1, Now: clock.Now}) // no sweeper
 	b := open(t, eventstore.Retention{})
 	c1 := put(t, b, saver.Config{ThreadID: "read"}, "one")
