@@ -174,8 +174,10 @@ func idleThreadExpires(t *testing.T, open Opener) {
 func readsExpire(t *testing.T, open Opener) {
 	ctx := t.Context()
 	var clock Clock
-	clock.Skip(-time.Hour)                                                       // however slow this machine, the thread is fresh to a
-	a := open(t, eventstore.Retention{TTL: TTL, SweepEvery: -1, Now: clock.Now}) // no sweeper
+	// However slow this machine, the thread is fresh to a until the test
+	// moves its clock. a has no sweeper.
+	clock.Skip(-time.Hour)
+	a := open(t, eventstore.Retention{TTL: TTL, SweepEvery: -1, Now: clock.Now})
 	b := open(t, eventstore.Retention{})
 	c1 := put(t, b, saver.Config{ThreadID: "read"}, "one")
 	if v, _, err := value(ctx, a, saver.Config{ThreadID: "read"}); err != nil || v != "one" {
