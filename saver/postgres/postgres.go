@@ -30,8 +30,9 @@ type Config struct {
 	// Schema holds the saver's tables; Setup creates it if needed. Defaults
 	// to "public".
 	Schema string
-	// Store tunes the in-memory cache, retries and snapshots. Defaults to
-	// the eventstore defaults.
+	// Store tunes the in-memory cache, retries and snapshots, and with
+	// Store.Retention makes idle threads expire (eventstore.Retention).
+	// Defaults to the eventstore defaults: threads are kept for ever.
 	Store eventstore.Options
 }
 

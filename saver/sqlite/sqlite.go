@@ -27,8 +27,9 @@ import (
 
 // Config configures a Saver. The zero value is usable.
 type Config struct {
-	// Store tunes the in-memory cache, retries and snapshots. Defaults to
-	// the eventstore defaults.
+	// Store tunes the in-memory cache, retries and snapshots, and with
+	// Store.Retention makes idle threads expire (eventstore.Retention).
+	// Defaults to the eventstore defaults: threads are kept for ever.
 	Store eventstore.Options
 }
 
