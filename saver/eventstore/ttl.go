@@ -59,7 +59,9 @@ type Retention struct {
 type Activity interface {
 	// LastAppend returns the sequence of the thread's newest event (0 if
 	// none, as LastSeq) and when it was appended (the zero time if the log
-	// does not know).
+	// does not know). A log that keeps coarser times rounds up: the time
+	// returned is never before the append, so that an append made after a
+	// sweep's cutoff is never taken for one made before it.
 	LastAppend(ctx context.Context, thread string) (uint64, time.Time, error)
 	// Idle yields the threads whose newest event was appended before
 	// cutoff, except those the log was told to forget at that event.

@@ -52,7 +52,9 @@ func (l *activityLog) LastAppend(ctx context.Context, thread string) (uint64, ti
 	if at == nil {
 		return uint64(seq), time.Time{}, nil
 	}
-	return uint64(seq), *at, nil
+	// timestamptz keeps microseconds, rounded: a microsecond later is
+	// never before the append.
+	return uint64(seq), at.Add(time.Microsecond), nil
 }
 
 // Idle implements eventstore.Activity. The ids are read before the first

@@ -74,7 +74,9 @@ func (l *Log) LastAppend(ctx context.Context, thread string) (uint64, time.Time,
 	if !at.Valid {
 		return uint64(seq), time.Time{}, nil
 	}
-	return uint64(seq), time.UnixMilli(at.Int64), nil
+	// The stamp is the millisecond the append happened in: its end is the
+	// earliest time not before the append.
+	return uint64(seq), time.UnixMilli(at.Int64 + 1), nil
 }
 
 // Idle implements eventstore.Activity. The ids are read before the first

@@ -28,6 +28,8 @@ type Instance interface {
 	Sweep(ctx context.Context) (int, error)
 	// Events yields a thread's stored events (eventstore.Store.Events).
 	Events(ctx context.Context, thread string) iter.Seq2[event.Event, error]
+	// Log returns the store's log (eventstore.Store.Log).
+	Log() eventstore.Log
 	Close(ctx context.Context) error
 }
 
@@ -108,7 +110,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
+			t.Fatalf("gave up waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -118,36 +120,54 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // latest, no checkpoint c, no history, and only a tombstone stored.
 func wantDeleted(t *testing.T, s Instance, cs ...saver.Config) {
 	t.Helper()
-	ctx := t.Context()
+	if err := deleted(t.Context(), s, cs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// deleted says what of the thread cs belong to s still shows.
+func deleted(ctx context.Context, s Instance, cs ...saver.Config) error {
 	thread := cs[0].ThreadID
 	if _, _, err := value(ctx, s, saver.Config{ThreadID: thread}); !errors.Is(err, saver.ErrNotFound) {
-		t.Fatalf("latest of expired thread %q: err %v, want not found", thread, err)
+		return fmt.Errorf("latest of expired thread %q: err %v, want not found", thread, err)
 	}
 	for _, c := range cs {
 		if _, _, err := value(ctx, s, c); !errors.Is(err, saver.ErrNotFound) {
-			t.Fatalf("checkpoint %s of expired thread %q: err %v, want not found", c.CheckpointID, thread, err)
+			return fmt.Errorf("checkpoint %s of expired thread %q: err %v, want not found", c.CheckpointID, thread, err)
 		}
 	}
 	for tu, err := range s.List(ctx, saver.ListParams{ThreadID: thread}) {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		t.Fatalf("expired thread %q still lists checkpoint %s", thread, tu.Config.CheckpointID)
+		return fmt.Errorf("expired thread %q still lists checkpoint %s", thread, tu.Config.CheckpointID)
 	}
 	n := 0
 	for ev, err := range s.Events(ctx, thread) {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		n++
 		if recs, err := event.Decode(ev.Payload); err != nil || len(recs) != 1 || recs[0].Kind != event.KindTombstone {
-			t.Fatalf("expired thread %q keeps event %d: %v %v", thread, ev.Seq, recs, err)
+			return fmt.Errorf("expired thread %q keeps event %d: %v %v", thread, ev.Seq, recs, err)
 		}
 	}
 	if n != 1 {
-		t.Fatalf("expired thread %q stores %d events, want its tombstone alone", thread, n)
+		return fmt.Errorf("expired thread %q stores %d events, want its tombstone alone", thread, n)
 	}
+	if bs, ok := s.Log().(eventstore.BlobStore); ok {
+		for key, err := range bs.Blobs(ctx, thread) {
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("expired thread %q keeps the value %s out of line", thread, key)
+		}
+	}
+	return nil
 }
+
+// large is a value stored out of line on every saver that keeps any.
+var large = strings.Repeat("large value ", 40<<10)
 
 func idleThreadExpires(t *testing.T, open Opener) {
 	ctx := t.Context()
@@ -156,15 +176,27 @@ func idleThreadExpires(t *testing.T, open Opener) {
 	a := open(t, eventstore.Retention{TTL: TTL, SweepEvery: TTL / 6, Now: clock.Now})
 	b := open(t, eventstore.Retention{}) // keeps threads for ever itself
 	c1 := put(t, a, saver.Config{ThreadID: "idle"}, "one")
-	c2 := put(t, b, c1, "two")
+	c2 := put(t, b, c1, large)
 	if err := b.PutWrites(ctx, saver.WritesOp{Config: c2, Writes: []saver.Write{{Channel: "v", Value: []byte("w")}}, TaskID: "task"}); err != nil {
 		t.Fatal(err)
 	}
+	if bs, ok := b.Log().(eventstore.BlobStore); ok {
+		n := 0
+		for _, err := range bs.Blobs(ctx, "idle") {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		if n == 0 {
+			t.Fatalf("a value of %d bytes is not stored out of line: the test checks nothing of blobs", len(large))
+		}
+	}
 	clock.Skip(0) // real time: a TTL after the last write, a's sweeper expires it
-	// The sweeper of a, alone, expires it; b sees it deleted.
+	// The sweeper of a, alone, expires it; b sees it deleted, and once
+	// the sweeper has dropped them, nothing of its events or values.
 	waitFor(t, "the idle thread to read as deleted from a second instance", func() bool {
-		_, _, err := value(ctx, b, saver.Config{ThreadID: "idle"})
-		return errors.Is(err, saver.ErrNotFound)
+		return deleted(ctx, b, c1, c2) == nil
 	})
 	wantDeleted(t, b, c1, c2)
 	wantDeleted(t, a, c1, c2)
