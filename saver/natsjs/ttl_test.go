@@ -32,3 +32,22 @@ func TestRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestRetentionReplicated runs the retention tests on a 3-node cluster with
+// streams and buckets at 3 replicas (where a refused conditional append
+// has its own error code and reads go to the stream leader), with a
+// projector keeping the snapshots.
+func TestRetentionReplicated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node cluster")
+	}
+	_, js := natstest.Cluster(t)
+	ttltest.Run(t, func(t *testing.T) ttltest.Opener {
+		cfg := projected(3)
+		return func(t *testing.T, r eventstore.Retention) ttltest.Instance {
+			cfg := cfg
+			cfg.Retention = r
+			return open(t, js, cfg)
+		}
+	})
+}
