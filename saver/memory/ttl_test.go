@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/jetgraph/jetgraph/saver/eventstore"
 	"github.com/jetgraph/jetgraph/saver/eventstore/ttltest"
@@ -28,5 +29,20 @@ func TestNewWithRetention(t *testing.T) {
 	}
 	if n, err := s.Sweep(t.Context()); err != nil || n != 0 {
 		t.Fatalf("sweep of an empty saver: %d, %v", n, err)
+	}
+}
+
+// The memory saver is an Activity log: its own retention works without
+// the store being told anything else.
+func TestMemorySaverReportsAppendTimes(t *testing.T) {
+	l := memory.NewLog()
+	var _ eventstore.Activity = l
+	before := time.Now()
+	if _, err := l.Append(t.Context(), "t", 0, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	seq, at, err := l.LastAppend(t.Context(), "t")
+	if err != nil || seq != 1 || at.Before(before) || at.After(time.Now()) {
+		t.Fatalf("LastAppend = %d, %v, %v; appended after %v", seq, at, err, before)
 	}
 }
