@@ -42,6 +42,12 @@ import (
 // Append times are the log's (the JetStream server's message timestamps,
 // the database's clock on SQL); the cutoff is Now less TTL. Hosts whose
 // clocks disagree make threads expire early or late by the difference.
+//
+// Every append counts as activity, lease renewals included: a graph run
+// renews its lease by appending while a node runs long (graph.WithRunLease,
+// 30 s by default), so a thread with a run in progress is not idle as long
+// as the TTL is longer than the lease, as any sensible TTL (hours, days)
+// is.
 type Retention struct {
 	// TTL is how long a thread may stay idle. Zero: threads never expire.
 	TTL time.Duration
