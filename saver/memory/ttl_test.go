@@ -1,8 +1,13 @@
 package memory_test
 
 import (
+	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/jetgraph/jetgraph/graph"
 
 	"github.com/jetgraph/jetgraph/saver/eventstore"
 	"github.com/jetgraph/jetgraph/saver/eventstore/ttltest"
@@ -44,5 +49,44 @@ func TestMemorySaverReportsAppendTimes(t *testing.T) {
 	seq, at, err := l.LastAppend(t.Context(), "t")
 	if err != nil || seq != 1 || at.Before(before) || at.After(time.Now()) {
 		t.Fatalf("LastAppend = %d, %v, %v; appended after %v", seq, at, err, before)
+	}
+}
+
+// A graph on a saver with a TTL: an idle conversation expires; the next
+// invoke on its id starts afresh, without the old turns.
+func TestGraphConversationExpires(t *testing.T) {
+	type State struct {
+		Notes []string `graph:"notes,reducer=append"`
+	}
+	ctx := t.Context()
+	var clock ttltest.Clock
+	s := memory.NewWith(memory.Config{Store: eventstore.Options{Retention: eventstore.Retention{TTL: ttltest.TTL, SweepEvery: -1, Now: clock.Now}}})
+	defer s.Close(ctx)
+	g := graph.New[State]()
+	g.AddNode("reply", func(_ context.Context, st State) (State, error) {
+		return State{Notes: []string{fmt.Sprint("reply to ", len(st.Notes))}}, nil
+	})
+	g.AddEdge(graph.START, "reply")
+	g.AddEdge("reply", graph.END)
+	chain, err := g.Compile(graph.WithCheckpointer(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := graph.Config{ThreadID: "user-1"}
+	clock.Skip(-time.Hour) // fresh however slow the machine, until the test moves the clock
+	if out, err := chain.Invoke(ctx, State{Notes: []string{"hi"}}, cfg); err != nil || !slices.Equal(out.Notes, []string{"hi", "reply to 1"}) {
+		t.Fatalf("first turn: %v, %v", out.Notes, err)
+	}
+	clock.Skip(ttltest.TTL + time.Second)
+	if n, err := s.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep: %d expired, %v", n, err)
+	}
+	snap, err := chain.GetState(ctx, cfg)
+	if err != nil || len(snap.Values.Notes) != 0 {
+		t.Fatalf("state of the expired conversation: %v, %v", snap.Values.Notes, err)
+	}
+	out, err := chain.Invoke(ctx, State{Notes: []string{"hello again"}}, cfg)
+	if err != nil || !slices.Equal(out.Notes, []string{"hello again", "reply to 1"}) {
+		t.Fatalf("turn after expiry: %v, %v; want a fresh conversation", out.Notes, err)
 	}
 }
