@@ -37,7 +37,10 @@ import (
 // the cache without asking the log, and a write planned on the cached
 // state appends conditionally on it, so a write to a thread that is past
 // its TTL but not yet expired lands and keeps the thread alive (the log
-// orders it against the expiry, as it orders any two writes).
+// orders it against the expiry, as it orders any two writes). A read that
+// expires a thread writes its tombstone: if that append fails, the read
+// fails rather than serve the thread, so give a TTL only to savers that may
+// write.
 //
 // Append times are the log's (the JetStream server's message timestamps,
 // the database's clock on SQL); the cutoff is Now less TTL. Hosts whose
