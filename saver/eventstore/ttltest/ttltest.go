@@ -322,8 +322,8 @@ func lateWrite(t *testing.T, open Opener) {
 	}
 }
 
-// race lets a sweeper that finds a thread idle race a writer that appends
-// to it, round after round. The writer's append comes after the sweeper's
+// race lets a sweeper (or, every other round, a read) that finds a thread
+// idle race a writer that appends to it, round after round. The writer's append comes after the sweeper's
 // cutoff, so the sweeper must not expire the thread over it: either the
 // writer's step lands and stays, or the tombstone landed first and the
 // writer is told so. A step reported stored must never be gone.
@@ -356,7 +356,17 @@ func race(t *testing.T, open Opener) {
 			time.Sleep(time.Duration(i%10) * span / 5)
 			c1, putErr = tryPut(ctx, w, c0, "one")
 		})
-		wg.Go(func() { <-start; _, sweepErr = s.Sweep(ctx) })
+		wg.Go(func() {
+			<-start
+			if i%2 == 0 {
+				_, sweepErr = s.Sweep(ctx)
+				return
+			}
+			// A fresh read that finds the thread idle expires it the same way.
+			if _, _, err := value(ctx, s, saver.Config{ThreadID: thread}); err != nil && !errors.Is(err, saver.ErrNotFound) {
+				sweepErr = err
+			}
+		})
 		close(start)
 		wg.Wait()
 		if sweepErr != nil {
@@ -386,7 +396,7 @@ func race(t *testing.T, open Opener) {
 		}
 		span = time.Since(t0) // about what the next sweep takes
 	}
-	t.Logf("%d rounds: the writer won %d, the sweeper %d", rounds, kept, expired)
+	t.Logf("%d rounds: the writer won %d, the expiry %d", rounds, kept, expired)
 }
 
 // sweepers counts the goroutines a store's retention started: its
