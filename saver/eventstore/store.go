@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jetgraph/jetgraph/event"
 	"github.com/jetgraph/jetgraph/saver"
@@ -54,6 +55,8 @@ type Store struct {
 	mu      sync.Mutex
 	threads map[string]*cached
 	bg      sync.WaitGroup // background snapshots
+	// read counts the events folded from the log (see EventsRead).
+	read atomic.Uint64
 }
 
 // cached is one thread's folded state; mu serializes everything done to it.
@@ -238,6 +241,7 @@ func (s *Store) fold(ctx context.Context, c *cached, thread string) error {
 			}
 			if err == nil {
 				c.lastSum = checksum(ev.Payload)
+				s.read.Add(1)
 			}
 			if !yield(ev, err) {
 				return
