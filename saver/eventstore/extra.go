@@ -163,6 +163,9 @@ func (s *Store) ReplayTo(ctx context.Context, thread string, seq uint64) (*event
 	first := uint64(0)
 	events := func(yield func(event.Event, error) bool) {
 		for ev, err := range s.log.Read(ctx, thread, t.Seq) {
+			if err == nil {
+				s.read.Add(1)
+			}
 			if first == 0 && err == nil {
 				first = ev.Seq
 			}
@@ -184,6 +187,11 @@ func (s *Store) ReplayTo(ctx context.Context, thread string, seq uint64) (*event
 	}
 	return t, nil
 }
+
+// EventsRead counts the events the store has read from its log to fold
+// threads (cold reads, catching up, ReplayTo) since it was made: what a
+// snapshot saves a cold read shows here.
+func (s *Store) EventsRead() uint64 { return s.read.Load() }
 
 // Commit implements saver.Committer: the ops become one event.
 func (s *Store) Commit(ctx context.Context, ops []saver.Op) ([]saver.Config, error) {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jetgraph/jetgraph/event"
 	"github.com/jetgraph/jetgraph/saver"
@@ -58,6 +59,8 @@ type Store struct {
 	threads map[string]*cached
 	bg      sync.WaitGroup // background snapshots
 	ret     *retention     // nil: threads never expire
+	// read counts the events folded from the log (see EventsRead).
+	read atomic.Uint64
 }
 
 // cached is one thread's folded state; mu serializes everything done to it.
@@ -245,6 +248,7 @@ func (s *Store) fold(ctx context.Context, c *cached, thread string) error {
 			}
 			if err == nil {
 				c.lastSum = checksum(ev.Payload)
+				s.read.Add(1)
 			}
 			if !yield(ev, err) {
 				return

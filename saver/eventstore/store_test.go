@@ -242,6 +242,15 @@ func TestColdStoreStartsFromTheSnapshot(t *testing.T) {
 	if fl.eventsRead >= 100 {
 		t.Fatalf("cold read folded %d events despite the snapshot", fl.eventsRead)
 	}
+	if got := cold.EventsRead(); got != uint64(fl.eventsRead) {
+		t.Fatalf("EventsRead %d, the log gave %d", got, fl.eventsRead)
+	}
+	if _, err := cold.ReplayTo(t.Context(), "long", cfgSeq(t, cold, cfg)); err != nil {
+		t.Fatal(err)
+	}
+	if got := cold.EventsRead(); got != uint64(fl.eventsRead) {
+		t.Fatalf("EventsRead %d after ReplayTo, the log gave %d", got, fl.eventsRead)
+	}
 	logBytes := 0
 	for ev := range fl.Log.Read(t.Context(), "long", 0) {
 		logBytes += len(ev.Payload)
@@ -347,4 +356,14 @@ func TestBackgroundSnapshotDoesNotHoldUpWrites(t *testing.T) {
 	if restored.Seq < 1 || !restored.Has(event.Ref{ID: first.CheckpointID}) {
 		t.Fatalf("snapshot at %d does not hold the first checkpoint", restored.Seq)
 	}
+}
+
+// cfgSeq returns the sequence of the event that stored cfg's checkpoint.
+func cfgSeq(t *testing.T, s *eventstore.Store, cfg saver.Config) uint64 {
+	t.Helper()
+	tu, err := s.GetTuple(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tu.Seq
 }

@@ -64,9 +64,13 @@ func coldPhase(ctx context.Context, name string, o options, out *printer) error 
 		if err != nil {
 			return errors.Join(err, b.close(ctx))
 		}
+		eventsRead := b.eventsRead
+		if er, ok := b.saver.(interface{ EventsRead() uint64 }); ok && eventsRead == nil {
+			eventsRead = er.EventsRead // the SQL savers: events the store folded
+		}
 		var before uint64
-		if b.eventsRead != nil {
-			before = b.eventsRead()
+		if eventsRead != nil {
+			before = eventsRead()
 		}
 		t0 := time.Now()
 		fields, err := f.call(ctx, chain)
@@ -75,8 +79,8 @@ func coldPhase(ctx context.Context, name string, o options, out *printer) error 
 			return fmt.Errorf("%s: %w", f.what, err)
 		}
 		fields["bench"], fields["saver"], fields["what"], fields["ms"] = "cold", name, f.what, ms(elapsed)
-		if b.eventsRead != nil {
-			fields["events_read"] = b.eventsRead() - before
+		if eventsRead != nil {
+			fields["events_read"] = eventsRead() - before
 		}
 		out.print(fields)
 	}
