@@ -47,7 +47,7 @@ var _ saver.Saver = (*Saver)(nil)
 // (FromConnString shows how); within one process the saver serializes its
 // writes itself. Closing db is the caller's business.
 func New(db *sql.DB, cfg Config) *Saver {
-	l := &Log{db: db}
+	l := newLog(db)
 	return &Saver{Store: eventstore.New(l, cfg.Store), log: l}
 }
 
