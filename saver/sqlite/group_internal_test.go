@@ -43,3 +43,25 @@ func TestBatchStatementFailureFailsOnlyItsCaller(t *testing.T) {
 		}
 	}
 }
+
+// The synchronous pragma defaults to NORMAL; one in the path wins.
+func TestSynchronousPragma(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for path, want := range map[string]int{
+		filepath.Join(dir, "default.db"):                                      1, // NORMAL
+		filepath.Join(dir, "full.db") + "?_pragma=synchronous(FULL)":          2,
+		"file:" + filepath.Join(dir, "uri.db") + "?_pragma=synchronous(FULL)": 2,
+	} {
+		s, err := FromConnString(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		err = s.DB().QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&got)
+		s.Close(context.Background())
+		if err != nil || got != want {
+			t.Errorf("%s: synchronous %d (%v), want %d", path, got, err, want)
+		}
+	}
+}

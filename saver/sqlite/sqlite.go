@@ -57,6 +57,9 @@ func New(db *sql.DB, cfg Config) *Saver {
 // modernc.org/sqlite DSN parameters after "?". The database is put in WAL
 // mode with synchronous=NORMAL (durable across crashes of the process; the
 // last commits can be lost on power failure) and a 10 s busy timeout.
+// "?_pragma=synchronous(FULL)" in path makes every commit wait for fsync
+// (durable across power failure too); concurrent appends share commits, so
+// they share those fsyncs.
 // ":memory:" gives a private in-memory database on a single connection.
 func FromConnString(ctx context.Context, path string) (*Saver, error) {
 	if path == "" {
@@ -78,9 +81,13 @@ func FromConnString(ctx context.Context, path string) (*Saver, error) {
 	return s, nil
 }
 
-// dsn adds the pragmas every connection needs to path.
+// dsn adds the pragmas every connection needs to path. A synchronous
+// pragma in path wins over the default.
 func dsn(path string) string {
-	params := "_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+	params := "_pragma=busy_timeout(10000)"
+	if !strings.Contains(strings.ToLower(path), "_pragma=synchronous") {
+		params += "&_pragma=synchronous(NORMAL)"
+	}
 	if !isMemory(path) {
 		params += "&_pragma=journal_mode(WAL)"
 	}
