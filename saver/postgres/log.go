@@ -141,10 +141,11 @@ func (l *Log) queue(b *pgx.Batch, r appendReq) {
 // transaction changed waits for it and re-checks its condition against the
 // committed row, so of two batches racing on one thread exactly one append
 // wins. The appends are queued in thread order, so two batches lock head
-// rows in the same order. If the server fails a statement (a constraint,
+// rows in the same order. If the server refuses a statement (a constraint,
 // a deadlock, a serialization failure under a stricter isolation level),
 // the transaction is rolled back whole and each append is written again on
-// its own, so one failure fails only its caller.
+// its own, so one failure fails only its caller. Any other failure may
+// have come after the commit: every caller gets it, as with one append.
 func (l *Log) writeBatch(ctx context.Context, batch []*groupcommit.Call[appendReq, bool]) {
 	if len(batch) == 1 {
 		l.appendOne(batch[0])
@@ -176,10 +177,10 @@ func (l *Log) writeBatch(ctx context.Context, batch []*groupcommit.Call[appendRe
 		}
 		return
 	}
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
+	if !statementFailed(err) {
 		// No word from the server (a lost connection, a cancelled
-		// context): the batch may or may not have committed. Do not guess.
+		// context) or a failure of the server itself: the batch may or
+		// may not have committed. Do not guess.
 		for _, c := range batch {
 			c.Err = fmt.Errorf("append to thread %q: %w", c.In.thread, mapErr(err))
 		}
@@ -188,6 +189,22 @@ func (l *Log) writeBatch(ctx context.Context, batch []*groupcommit.Call[appendRe
 	for _, c := range batch {
 		l.appendOne(c)
 	}
+}
+
+// statementFailed reports whether err is the server refusing a statement
+// (bad data, a constraint, a serialization failure or deadlock, a limit, a
+// bad statement): the transaction was rolled back and nothing of it is
+// stored.
+func statementFailed(err error) bool {
+	state := sqlState(err)
+	if len(state) != 5 {
+		return false
+	}
+	switch state[:2] {
+	case "22", "23", "40", "42", "54":
+		return true
+	}
+	return false
 }
 
 // appendOne writes one append in its own transaction, on the caller's

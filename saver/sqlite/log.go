@@ -102,8 +102,9 @@ func (l *Log) Append(ctx context.Context, thread string, expect uint64, payload 
 // writeBatch writes a batch of appends in one transaction: one commit, so
 // one WAL sync, for all of them. Each append is its own statement; a
 // statement that fails on a constraint or on its size is undone by SQLite
-// on its own and fails only its caller. Any other failure rolls the
-// transaction back and the appends are written one by one.
+// on its own and fails only its caller. Any other failure before the
+// commit rolls the transaction back and the appends are written one by
+// one; a failed commit fails every caller.
 func (l *Log) writeBatch(ctx context.Context, batch []*groupcommit.Call[appendReq, bool]) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -119,7 +120,7 @@ func (l *Log) writeBatch(ctx context.Context, batch []*groupcommit.Call[appendRe
 }
 
 // tryBatch writes the batch in one transaction. On an error it returns,
-// nothing of the batch is stored and no call's result is final.
+// nothing of the batch is stored and no call's result is set.
 func (l *Log) tryBatch(ctx context.Context, batch []*groupcommit.Call[appendReq, bool]) (err error) {
 	conn, err := l.db.Conn(ctx)
 	if err != nil {
@@ -161,7 +162,13 @@ func (l *Log) tryBatch(ctx context.Context, batch []*groupcommit.Call[appendReq,
 		stored[i] = n == 1
 	}
 	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
-		return err
+		// Whether anything is stored is not ours to guess: every caller
+		// gets the error, as with one append.
+		for _, c := range batch {
+			c.Err = fmt.Errorf("append to thread %q: %w", c.In.thread, mapErr(err))
+		}
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		return nil
 	}
 	for i, c := range batch {
 		c.Out, c.Err = appendResult(c.In.thread, stored[i], failed[i])
