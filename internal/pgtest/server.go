@@ -52,8 +52,10 @@ func version(binDir string) int {
 // URL or Pool instead, which share one server per test binary.
 func Start() (*Server, error) { return startServer(false) }
 
-// StartCrashSafe is Start with synchronous commits, so a killed server
-// loses no acknowledged commit (the throwaway default trades that for speed).
+// StartCrashSafe is Start with PostgreSQL's durable defaults (fsync,
+// synchronous_commit and full_page_writes on), so neither a killed server
+// nor a crash of the machine loses an acknowledged commit (the throwaway
+// default trades that for speed).
 func StartCrashSafe() (*Server, error) { return startServer(true) }
 
 func startServer(crashSafe bool) (*Server, error) {
@@ -87,7 +89,7 @@ func startServer(crashSafe bool) (*Server, error) {
 			break
 		}
 		s.opts = fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s"+
-			" -c fsync=off -c synchronous_commit=%s -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB",
+			" -c fsync=%[3]s -c synchronous_commit=%[3]s -c full_page_writes=%[3]s -c max_connections=200 -c shared_buffers=32MB",
 			port, s.dir, map[bool]string{false: "off", true: "on"}[crashSafe])
 		err = s.start()
 		if err == nil {

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jetgraph/jetgraph/event"
+	"github.com/jetgraph/jetgraph/internal/groupcommit"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
 )
 
@@ -17,8 +21,9 @@ import (
 // jetgraph_threads for each thread's newest sequence, jetgraph_snapshots
 // for folded snapshots and jetgraph_blobs for values kept out of line.
 type Log struct {
-	pool *pgxpool.Pool
-	q    queries
+	pool  *pgxpool.Pool
+	q     queries
+	group groupcommit.Committer[appendReq, bool]
 }
 
 // queries are the log's statements for one schema.
@@ -37,7 +42,7 @@ var (
 func newLog(pool *pgxpool.Pool, schema string) *Log {
 	ev, th, sn := table(schema, "jetgraph_events"), table(schema, "jetgraph_threads"), table(schema, "jetgraph_snapshots")
 	bl := table(schema, "jetgraph_blobs")
-	return &Log{pool: pool, q: queries{
+	l := &Log{pool: pool, q: queries{
 		lastSeq: `SELECT last_seq FROM ` + th + ` WHERE thread = $1`,
 		read:    `SELECT seq, payload FROM ` + ev + ` WHERE thread = $1 AND seq > $2 ORDER BY seq`,
 		// The head row is the condition: inserting it (first event) or
@@ -66,6 +71,8 @@ func newLog(pool *pgxpool.Pool, schema string) *Log {
 		blobs:       `SELECT key FROM ` + bl + ` WHERE thread = $1 ORDER BY key`,
 		deleteBlobs: `DELETE FROM ` + bl + ` WHERE thread = $1 AND key = ANY($2)`,
 	}}
+	l.group.Write = l.writeBatch
+	return l
 }
 
 // LastSeq implements eventstore.Log with one primary-key lookup.
@@ -95,23 +102,129 @@ func (l *Log) Read(ctx context.Context, thread string, after uint64) iter.Seq2[e
 	}
 }
 
+// appendReq is one Append waiting for its batch.
+type appendReq struct {
+	thread  string
+	expect  uint64
+	payload []byte
+}
+
 // Append implements eventstore.Log: the event is stored only if the
-// thread's newest sequence is still expect, in one statement.
+// thread's newest sequence is still expect, decided by one statement.
+// Concurrent appends share a transaction (group commit, see writeBatch);
+// each returns only after the transaction holding it committed.
 func (l *Log) Append(ctx context.Context, thread string, expect uint64, payload []byte) (uint64, error) {
-	var tag interface{ RowsAffected() int64 }
-	var err error
-	if expect == 0 {
-		tag, err = l.pool.Exec(ctx, l.q.appendFirst, []byte(thread), payload)
-	} else {
-		tag, err = l.pool.Exec(ctx, l.q.appendNext, []byte(thread), int64(expect), payload)
+	stored, err := l.group.Do(ctx, appendReq{thread: thread, expect: expect, payload: payload})
+	if err != nil {
+		return 0, err
 	}
-	if err == nil && tag.RowsAffected() == 1 {
+	if stored {
 		return expect + 1, nil
 	}
-	if err != nil && !isConflict(err) {
-		return 0, fmt.Errorf("append to thread %q: %w", thread, mapErr(err))
-	}
 	return 0, eventstore.Refused(ctx, l, thread, expect)
+}
+
+// queue adds the statement of one append to b.
+func (l *Log) queue(b *pgx.Batch, r appendReq) {
+	if r.expect == 0 {
+		b.Queue(l.q.appendFirst, []byte(r.thread), r.payload)
+	} else {
+		b.Queue(l.q.appendNext, []byte(r.thread), int64(r.expect), r.payload)
+	}
+}
+
+// writeBatch writes a batch of appends as one pipeline in one implicit
+// transaction: one round trip and one commit (one WAL flush) for all of
+// them. Each append's statement decides it on its own: a thread that moved
+// on matches no row and stores nothing, without failing the transaction.
+// Under READ COMMITTED a statement that meets a head row another
+// transaction changed waits for it and re-checks its condition against the
+// committed row, so of two batches racing on one thread exactly one append
+// wins. The appends are queued in thread order, so two batches lock head
+// rows in the same order. If the server refuses a statement (a constraint,
+// a deadlock, a serialization failure under a stricter isolation level),
+// the transaction is rolled back whole and each append is written again on
+// its own, so one failure fails only its caller. Any other failure may
+// have come after the commit: every caller gets it, as with one append.
+func (l *Log) writeBatch(ctx context.Context, batch []*groupcommit.Call[appendReq, bool]) {
+	if len(batch) == 1 {
+		l.appendOne(batch[0])
+		return
+	}
+	slices.SortStableFunc(batch, func(a, b *groupcommit.Call[appendReq, bool]) int {
+		return strings.Compare(a.In.thread, b.In.thread)
+	})
+	b := &pgx.Batch{}
+	for _, c := range batch {
+		l.queue(b, c.In)
+	}
+	stored := make([]bool, len(batch))
+	br := l.pool.SendBatch(ctx, b)
+	var err error
+	for i := range batch {
+		var tag pgconn.CommandTag
+		if tag, err = br.Exec(); err != nil {
+			break
+		}
+		stored[i] = tag.RowsAffected() == 1
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr // the implicit transaction's commit
+	}
+	if err == nil {
+		for i, c := range batch {
+			c.Out = stored[i]
+		}
+		return
+	}
+	if !statementFailed(err) {
+		// No word from the server (a lost connection, a cancelled
+		// context) or a failure of the server itself: the batch may or
+		// may not have committed. Do not guess.
+		for _, c := range batch {
+			c.Err = fmt.Errorf("append to thread %q: %w", c.In.thread, mapErr(err))
+		}
+		return
+	}
+	for _, c := range batch {
+		l.appendOne(c)
+	}
+}
+
+// statementFailed reports whether err is the server refusing a statement
+// (bad data, a constraint, a serialization failure or deadlock, a limit, a
+// bad statement): the transaction was rolled back and nothing of it is
+// stored.
+func statementFailed(err error) bool {
+	state := sqlState(err)
+	if len(state) != 5 {
+		return false
+	}
+	switch state[:2] {
+	case "22", "23", "40", "42", "54":
+		return true
+	}
+	return false
+}
+
+// appendOne writes one append in its own transaction, on the caller's
+// context.
+func (l *Log) appendOne(c *groupcommit.Call[appendReq, bool]) {
+	var tag pgconn.CommandTag
+	var err error
+	if r := c.In; r.expect == 0 {
+		tag, err = l.pool.Exec(c.Ctx, l.q.appendFirst, []byte(r.thread), r.payload)
+	} else {
+		tag, err = l.pool.Exec(c.Ctx, l.q.appendNext, []byte(r.thread), int64(r.expect), r.payload)
+	}
+	switch {
+	case err == nil:
+		c.Out = tag.RowsAffected() == 1
+	case isConflict(err):
+		c.Out = false
+	default:
+		c.Err = fmt.Errorf("append to thread %q: %w", c.In.thread, mapErr(err))
+	}
 }
 
 // Threads implements eventstore.Log. The ids are read before the first is

@@ -48,7 +48,7 @@ var _ saver.Saver = (*Saver)(nil)
 // (FromConnString shows how); within one process the saver serializes its
 // writes itself. Closing db is the caller's business.
 func New(db *sql.DB, cfg Config) *Saver {
-	l := &Log{db: db}
+	l := newLog(db)
 	return &Saver{Store: eventstore.New(l, cfg.Store), log: l}
 }
 
@@ -58,6 +58,9 @@ func New(db *sql.DB, cfg Config) *Saver {
 // modernc.org/sqlite DSN parameters after "?". The database is put in WAL
 // mode with synchronous=NORMAL (durable across crashes of the process; the
 // last commits can be lost on power failure) and a 10 s busy timeout.
+// "?_pragma=synchronous(FULL)" in path makes every commit wait for fsync
+// (durable across power failure too); concurrent appends share commits, so
+// they share those fsyncs.
 // ":memory:" gives a private in-memory database on a single connection.
 func FromConnString(ctx context.Context, path string) (*Saver, error) {
 	return Open(ctx, path, Config{})
@@ -84,9 +87,13 @@ func Open(ctx context.Context, path string, cfg Config) (*Saver, error) {
 	return s, nil
 }
 
-// dsn adds the pragmas every connection needs to path.
+// dsn adds the pragmas every connection needs to path. A synchronous
+// pragma in path wins over the default.
 func dsn(path string) string {
-	params := "_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+	params := "_pragma=busy_timeout(10000)"
+	if !strings.Contains(strings.ToLower(path), "_pragma=synchronous") {
+		params += "&_pragma=synchronous(NORMAL)"
+	}
 	if !isMemory(path) {
 		params += "&_pragma=journal_mode(WAL)"
 	}

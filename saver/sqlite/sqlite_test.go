@@ -22,7 +22,7 @@ func setup(t *testing.T) *sqlite.Saver {
 	return open(t, filepath.Join(t.TempDir(), "checkpoints.db"))
 }
 
-func open(t *testing.T, path string) *sqlite.Saver {
+func open(t testing.TB, path string) *sqlite.Saver {
 	t.Helper()
 	s, err := sqlite.FromConnString(t.Context(), path)
 	if err != nil {
