@@ -2,15 +2,21 @@ package graph_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jetgraph/jetgraph/graph"
 	"github.com/jetgraph/jetgraph/saver"
+	"github.com/jetgraph/jetgraph/saver/eventstore"
 	"github.com/jetgraph/jetgraph/saver/memory"
 	"github.com/jetgraph/jetgraph/saver/sqlite"
 )
@@ -248,5 +254,122 @@ func TestCheckpointOfAnotherThreadIsNotFound(t *testing.T) {
 				t.Fatalf("refused calls stored something:\nbefore %v\nafter  %v", before, after)
 			}
 		})
+	}
+}
+
+// bigState has channels large enough to go out of line, or past a limit.
+type bigState struct {
+	Name string `graph:"name"`
+	Mid  string `graph:"mid"`
+	Big  []byte `graph:"big"`
+}
+
+// count returns the rows of a table of a SQLite file, read on a
+// connection of its own.
+func count(t *testing.T, path, table string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// wantTooLarge checks that err names the channel, a size above limit and
+// the limit.
+func wantTooLarge(t *testing.T, err error, channel string, limit int) {
+	t.Helper()
+	m := regexp.MustCompile(`channel "([^"]*)" holds (\d+) bytes`).FindStringSubmatch(err.Error())
+	if m == nil || m[1] != channel {
+		t.Fatalf("%q does not name channel %q and its size", err, channel)
+	}
+	if n, _ := strconv.Atoi(m[2]); n <= limit {
+		t.Fatalf("%q names a size of %s bytes, not above the limit %d", err, m[2], limit)
+	}
+	if !strings.Contains(err.Error(), strconv.Itoa(limit)) {
+		t.Fatalf("%q does not say the limit %d", err, limit)
+	}
+}
+
+// A value above the saver's MaxValueBytes is an error matching
+// saver.ErrTooLarge that names the channel, its size and the limit; nothing
+// of it is stored (no event, no out-of-line value left behind), and the
+// thread reads as before. SQLite, with a limit of 1 MiB.
+func TestValueAboveTheLimitIsTooLargeAndStoresNothing(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "jg.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	const limit = 1 << 20
+	s := sqlite.New(db, sqlite.Config{Store: eventstore.Options{MaxValueBytes: limit}})
+	if err := s.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var poison atomic.Int32 // the fill of a new out-of-line value, with one past the limit; 0: a good value
+	g := graph.New[bigState]()
+	g.AddNode("grow", func(_ context.Context, st bigState) (bigState, error) {
+		if fill := poison.Load(); fill != 0 {
+			return bigState{Mid: strings.Repeat(string(rune(fill)), 300<<10), Big: make([]byte, limit+1)}, nil
+		}
+		return bigState{Mid: strings.Repeat("m", 300<<10), Big: []byte("small")}, nil
+	})
+	g.AddEdge(graph.START, "grow")
+	g.AddEdge("grow", graph.END)
+	chain, err := g.Compile(graph.WithCheckpointer(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := graph.Config{ThreadID: "t"}
+	if _, err := chain.Invoke(ctx, bigState{Name: "n"}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	before, err := chain.GetState(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs := count(t, path, "jetgraph_blobs")
+	if blobs == 0 {
+		t.Fatal("the 300 KiB value is not out of line: the check below proves nothing")
+	}
+	tooLarge := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, saver.ErrTooLarge) {
+			t.Fatalf("%s: %v; want saver.ErrTooLarge", what, err)
+		}
+		wantTooLarge(t, err, "big", limit)
+	}
+
+	// Several new out-of-line values: whichever order the store meets
+	// them and the one past the limit in, none may stay behind.
+	for _, fill := range "nopqrstu" {
+		events := count(t, path, "jetgraph_events")
+		_, err = chain.UpdateState(ctx, cfg, bigState{Mid: strings.Repeat(string(fill), 300<<10), Big: make([]byte, limit+1)}, "grow")
+		tooLarge("an update", err)
+		if n := count(t, path, "jetgraph_events"); n != events {
+			t.Fatalf("a refused update stored %d events", n-events)
+		}
+		poison.Store(fill)
+		_, err = chain.Invoke(ctx, bigState{Name: "n"}, cfg)
+		tooLarge("a node's value", err)
+		if n := count(t, path, "jetgraph_blobs"); n != blobs {
+			t.Fatalf("%d out-of-line values are stored, %d before: a refused write left some behind", n, blobs)
+		}
+		after, err := chain.GetState(ctx, cfg)
+		if err != nil || !reflect.DeepEqual(after.Values, before.Values) {
+			t.Fatalf("the thread reads %v (%v) after the refused write, want it as before", after.Values.Name, err)
+		}
+	}
+	poison.Store(0)
+	if _, err := chain.Invoke(ctx, bigState{Name: "n"}, cfg); err != nil {
+		t.Fatalf("the thread does not go on: %v", err)
 	}
 }
