@@ -15,25 +15,31 @@ import (
 // outside; this list says where.
 //
 //   - Thread ids of every odd kind (empty, 10 KB long, NUL, dots,
-//     wildcards, invalid UTF-8, RTL, emoji): ThreadIDs in Run (threadids.go),
-//     and for the JetStream subjects saver/natsjs/longid_test.go and
-//     hostile_test.go.
+//     wildcards, invalid UTF-8, RTL, emoji): ThreadIDs in Run
+//     (threadids.go); for the JetStream subjects, saver/natsjs/longid_test.go
+//     and hostile_test.go.
 //   - Checkpoint ids of another thread, used on this one: hostileCases
-//     below, run by Run on every saver, and through a graph in
-//     graph/hostile_test.go.
-//   - Sequences that are negative, 0 or beyond the thread's newest event:
-//     hostileCases below (ReplayTo, on savers with an event log), the CLI in
-//     cmd/jetgraph/errors_test.go, and Tail in saver/natsjs.
-//   - Values too large even for out-of-line storage: RunLargeValues
-//     (large.go), and through a graph on SQLite and JetStream in
-//     graph/hostile_test.go's callers (saver/sqlite, saver/natsjs).
-//   - Values the graph codec cannot encode (a func, a chan, a cycle):
-//     graph/hostile_test.go.
-//   - Forged or corrupt events published on a thread's subject by another
-//     client: saver/natsjs/hostile_test.go, audit_test.go and
-//     cmd/jetgraph's events tests.
-//   - A forged snapshot manifest (far-future sequence, impossible size):
-//     projector/forged_test.go and saver/natsjs/forgedsnapshot_test.go.
+//     below, run by Run on every saver; through a graph (GetState, Invoke,
+//     Resume, UpdateState, Fork, history) in graph/hostile_test.go.
+//   - Sequences that are 0, negative, beyond the thread's newest event or
+//     beyond any sequence: ReplayTo in hostileCases below (savers with an
+//     event log); the CLI's replay, events and state in
+//     cmd/jetgraph/errors_test.go; Tail in saver/natsjs/sequences_test.go.
+//   - State too large even for out-of-line storage: through a graph on
+//     SQLite with a small MaxValueBytes in graph/hostile_test.go, and on a
+//     stock 1 MB JetStream server with the default 64 MiB limit in
+//     saver/natsjs/toolarge_test.go; RunLargeValues (large.go) checks that
+//     values up to the limit round-trip.
+//   - Values the graph cannot encode (a func, a chan, a complex number, a
+//     cycle, an interface value that does not read back):
+//     graph/hostile_test.go, on memory and SQLite.
+//   - Forged or corrupt messages published on a thread's subject by another
+//     client: saver/natsjs/hostile_test.go (a foreign event), the
+//     projector in behaviour_test.go, and the CLI's events and audit in
+//     cmd/jetgraph/hostile_test.go.
+//   - A forged snapshot manifest (far-future sequence, impossible size or
+//     chunk count): projector/forged_test.go and
+//     saver/natsjs/forgedsnapshot_test.go.
 var hostileCases = []testCase{
 	{"CheckpointOfAnotherThreadIsNotFound", func(t *testing.T, s saver.Saver, _ string) {
 		a, b := on(t, s, "thread-a", ""), on(t, s, "thread-b", "")
