@@ -76,8 +76,16 @@ func walk(b []byte) error {
 	return nil
 }
 
-// encode returns v as f stores it.
+// encode returns v as f stores it. A value msgpack cannot encode, one
+// that refers to itself, and one of an interface type that does not decode
+// back are errors naming the channel (see codeccheck.go).
 func (f *field) encode(v reflect.Value) ([]byte, error) {
+	risk := riskOf(v.Type())
+	if risk.mayCycle {
+		if err := checkAcyclic(v); err != nil {
+			return nil, fmt.Errorf("encode channel %q: %w", f.name, err)
+		}
+	}
 	var b []byte
 	var err error
 	if f.list {
@@ -87,6 +95,11 @@ func (f *field) encode(v reflect.Value) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("encode channel %q: %w", f.name, err)
+	}
+	if risk.hasInterface {
+		if _, err := f.decode(b); err != nil {
+			return nil, fmt.Errorf("encode channel %q: the value does not read back as it was written, so it is not stored: %w", f.name, err)
+		}
 	}
 	return b, nil
 }

@@ -243,11 +243,15 @@ func (k *committer) finish(ctx context.Context) error {
 	k.units, k.pending = nil, nil
 	err := k.err
 	k.mu.Unlock()
-	if err != nil {
-		k.release(ctx) // what failed is not stored; let other runs go on
-		return err
+	if err == nil {
+		err = k.store(ctx, units, true)
 	}
-	return k.store(ctx, units, true)
+	if err != nil {
+		// What failed is not stored, nor the release that came with it:
+		// let other runs go on now, not when the lease lapses.
+		k.release(ctx)
+	}
+	return err
 }
 
 // release frees the thread after a failed write, if the run holds it.
@@ -313,7 +317,7 @@ func (k *committer) store(ctx context.Context, units [][]saver.Op, final bool) e
 	}
 	for i, b := range batches {
 		if err := k.storeBatch(ctx, b, final && i == len(batches)-1); err != nil {
-			err = k.describe(err)
+			err = k.describe(err, b)
 			k.mu.Lock()
 			if k.err == nil {
 				k.err = err
@@ -338,12 +342,46 @@ func (k *committer) store(ctx context.Context, units [][]saver.Op, final bool) e
 }
 
 // describe makes a conflict met after the run stored something a
-// *ConflictError. k.smu must be held.
-func (k *committer) describe(err error) error {
+// *ConflictError, and says which channel's value made ops too large for
+// the store. k.smu must be held.
+func (k *committer) describe(err error, ops []saver.Op) error {
+	if errors.Is(err, saver.ErrTooLarge) {
+		return tooLarge(err, ops)
+	}
 	if !k.claimed || !errors.Is(err, saver.ErrConflict) {
 		return err
 	}
 	return &ConflictError{ThreadID: k.thread, RunID: k.runID, Stored: k.stored, Err: err}
+}
+
+// tooLarge adds to an error matching saver.ErrTooLarge the largest value
+// ops hold: its channel, its size and what holds it, so that the caller
+// knows which part of the state to shrink or keep elsewhere.
+func tooLarge(err error, ops []saver.Op) error {
+	var channel, where string
+	size, total := -1, 0
+	see := func(ch string, n int, in string) {
+		total += n
+		if n > size {
+			channel, size, where = ch, n, in
+		}
+	}
+	for _, op := range ops {
+		switch {
+		case op.Put != nil:
+			for ch := range op.Put.NewVersions {
+				see(ch, len(op.Put.Checkpoint.ChannelValues[ch]), "checkpoint "+op.Put.Checkpoint.ID)
+			}
+		case op.Writes != nil:
+			for _, w := range op.Writes.Writes {
+				see(w.Channel, len(w.Value), "a write of task "+op.Writes.TaskID)
+			}
+		}
+	}
+	if size < 0 {
+		return err
+	}
+	return fmt.Errorf("channel %q holds %d bytes (in %s; %d bytes of values in all): %w", channel, size, where, total, err)
 }
 
 // storeBatch stores one append; release makes its lease op release the

@@ -304,10 +304,18 @@ func (c *Graph[S]) load(ctx context.Context, cfg Config, cached bool) (cur *poin
 }
 
 // forkByConfig handles a config whose checkpoint id belongs to another
-// thread: it forks that checkpoint into cfg.ThreadID.
+// thread: it forks that checkpoint into cfg.ThreadID, when that thread does
+// not exist yet. On an existing thread the checkpoint is not found, and
+// the error does not say which thread holds it.
 func (c *Graph[S]) forkByConfig(ctx context.Context, cfg Config, notFound error) (*saver.Tuple, error) {
 	loc, ok := c.saver.(saver.Locator)
 	if !ok {
+		return nil, notFound
+	}
+	if _, err := c.saver.GetTuple(ctx, Config{ThreadID: cfg.ThreadID, CheckpointNS: cfg.CheckpointNS}); !errors.Is(err, saver.ErrNotFound) {
+		if err != nil {
+			return nil, err
+		}
 		return nil, notFound
 	}
 	src, err := loc.Locate(ctx, cfg.CheckpointID)

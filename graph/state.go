@@ -258,7 +258,7 @@ func (c *Graph[S]) UpdateState(ctx context.Context, cfg Config, values S, asNode
 	}
 	writes, err := c.taskWrites(ctx, cur, asNode, reflect.ValueOf(values), nil)
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("as node %q: %w", asNode, err))
 	}
 	next := cur.child(saver.SourceUpdate, cur.md.Step+1, "")
 	if cur.id == "" {

@@ -63,6 +63,9 @@ func (c Config) withDefaults(replicas int, maxPayload int64) Config {
 	return c
 }
 
+// minChunkBytes is the smallest ChunkBytes.
+const minChunkBytes = 1024
+
 func (c Config) validate(maxPayload int64) error {
 	if c.Bucket == "" || strings.Trim(c.Bucket, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
 		return saver.Invalid("projector.Config.Bucket", fmt.Sprintf("%q is not a bucket name", c.Bucket))
@@ -70,7 +73,7 @@ func (c Config) validate(maxPayload int64) error {
 	if strings.ContainsAny(c.Durable, ".*> \t\r\n") {
 		return saver.Invalid("projector.Config.Durable", fmt.Sprintf("%q is not a consumer name", c.Durable))
 	}
-	if c.ChunkBytes < 1024 || int64(c.ChunkBytes) > maxPayload-1024 {
+	if c.ChunkBytes < minChunkBytes || int64(c.ChunkBytes) > maxPayload-1024 {
 		return saver.Invalid("projector.Config.ChunkBytes", fmt.Sprintf("%d is not between 1 KiB and the max payload", c.ChunkBytes))
 	}
 	if c.MinSnapshotBytes < 0 || c.MaxThreads < 0 || c.Replicas < 0 {

@@ -265,12 +265,15 @@ func (p *Projector) projection(ctx context.Context, thread string) (*projection,
 		}
 	}
 	pr := &projection{t: event.NewThread(thread)}
-	data, _, err := p.snaps.Load(ctx, thread)
+	data, at, err := p.snaps.Load(ctx, thread)
 	if err != nil {
 		p.cfg.Logger.Warn("jetgraph projector: ignoring unreadable snapshot", "thread", thread, "err", err)
 	} else if data != nil {
 		t, err := event.Restore(data)
-		if err == nil && t.ID == thread {
+		if err == nil && (t.ID != thread || t.Seq != at) {
+			err = fmt.Errorf("snapshot of thread %q at %d holds thread %q at %d", thread, at, t.ID, t.Seq)
+		}
+		if err == nil {
 			pr.t, pr.snapSize = t, len(data)
 		} else {
 			p.cfg.Logger.Warn("jetgraph projector: ignoring unreadable snapshot", "thread", thread, "err", err)

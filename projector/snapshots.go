@@ -21,6 +21,7 @@ import (
 // bytes in chunks under c.<token>.<sequence>.<index>; only the newest
 // snapshot of a thread is kept.
 type Snapshots struct {
+	log    *eventlog.Log // the thread events the snapshots are folded from
 	js     jetstream.JetStream
 	kv     jetstream.KeyValue
 	stream jetstream.Stream // the bucket's own stream, for purges
@@ -59,7 +60,7 @@ func OpenSnapshots(ctx context.Context, log *eventlog.Log, cfg Config) (*Snapsho
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s stream: %w", cfg.Bucket, err)
 	}
-	return &Snapshots{js: js, kv: kv, stream: st, bucket: cfg.Bucket, chunk: cfg.ChunkBytes}, nil
+	return &Snapshots{log: log, js: js, kv: kv, stream: st, bucket: cfg.Bucket, chunk: cfg.ChunkBytes}, nil
 }
 
 // KeyValue returns the bucket.
@@ -76,14 +77,18 @@ func chunkKey(tok string, seq uint64, i int) string {
 
 // Load returns the newest snapshot of a thread and the sequence it was
 // taken at; nil and 0 when there is none. A snapshot replaced while it was
-// being read is read again.
+// being read is read again. A manifest that is impossible (see current),
+// or whose sequence is beyond the thread's newest event in the stream (a
+// forged manifest, or one left from a stream since recreated), is an error
+// wrapping saver.ErrCorrupt: its content is never returned, and the next
+// Save replaces it.
 func (s *Snapshots) Load(ctx context.Context, thread string) ([]byte, uint64, error) {
 	tok, err := eventlog.EncodeThread(thread)
 	if err != nil {
 		return nil, 0, err
 	}
 	for attempt := 0; ; attempt++ {
-		data, seq, err := s.load(ctx, tok)
+		data, seq, err := s.load(ctx, thread, tok)
 		if errors.Is(err, jetstream.ErrKeyNotFound) && attempt == 0 {
 			continue // the chunks went with a newer snapshot: take that one
 		}
@@ -94,16 +99,24 @@ func (s *Snapshots) Load(ctx context.Context, thread string) ([]byte, uint64, er
 	}
 }
 
-func (s *Snapshots) load(ctx context.Context, tok string) ([]byte, uint64, error) {
+func (s *Snapshots) load(ctx context.Context, thread, tok string) ([]byte, uint64, error) {
 	m, _, err := s.current(ctx, tok)
 	if m == nil || err != nil {
 		return nil, 0, err
 	}
-	buf := make([]byte, 0, m.Size)
+	if err := s.checkReached(ctx, thread, m.Seq); err != nil {
+		return nil, 0, err
+	}
+	// The declared size only bounds what is read: a forged one must not
+	// make the reader allocate it up front.
+	buf := make([]byte, 0, min(m.Size, s.chunk*m.Chunks, maxPrealloc))
 	for i := range m.Chunks {
 		c, err := s.kv.Get(ctx, chunkKey(tok, m.Seq, i))
 		if err != nil {
 			return nil, 0, fmt.Errorf("chunk %d of snapshot at %d: %w", i, m.Seq, err)
+		}
+		if len(buf)+len(c.Value()) > m.Size {
+			return nil, 0, fmt.Errorf("snapshot at %d: %w: chunks longer than its %d bytes", m.Seq, saver.ErrCorrupt, m.Size)
 		}
 		buf = append(buf, c.Value()...)
 	}
@@ -111,6 +124,24 @@ func (s *Snapshots) load(ctx context.Context, tok string) ([]byte, uint64, error
 		return nil, 0, fmt.Errorf("snapshot at %d: %w: checksum mismatch", m.Seq, saver.ErrCorrupt)
 	}
 	return buf, m.Seq, nil
+}
+
+// maxPrealloc bounds the buffer Load allocates before reading chunks.
+const maxPrealloc = 16 << 20
+
+// checkReached returns an error wrapping saver.ErrCorrupt when seq is
+// beyond the thread's newest event in the stream: no snapshot can have been
+// taken there. Sequences only grow, so a manifest read before this check
+// that passes it was possible when it was read.
+func (s *Snapshots) checkReached(ctx context.Context, thread string, seq uint64) error {
+	last, err := s.log.LastSeq(ctx, thread)
+	if err != nil {
+		return fmt.Errorf("the thread's newest event: %w", err)
+	}
+	if seq > last {
+		return fmt.Errorf("manifest at sequence %d: %w: the thread's newest event is at %d", seq, saver.ErrCorrupt, last)
+	}
+	return nil
 }
 
 // maxSaveAttempts bounds how often Save tries to store its manifest while
@@ -121,17 +152,20 @@ const maxSaveAttempts = 8
 // seq or later is already stored, and drops the one it replaces. A
 // snapshot stored concurrently by another writer is replaced if it is
 // older than seq: whatever the interleaving, the thread's manifest never
-// goes back to a sequence below one a Save has returned for.
+// goes back to a sequence below one a Save has returned for. A stored
+// manifest that is unreadable, impossible, or beyond the thread's newest
+// event (forged, say, at a far-future sequence) is replaced, and its chunks
+// dropped: it cannot stop a thread from getting snapshots.
 func (s *Snapshots) Save(ctx context.Context, thread string, seq uint64, data []byte) error {
 	tok, err := eventlog.EncodeThread(thread)
 	if err != nil {
 		return err
 	}
-	old, rev, err := s.replaceable(ctx, tok)
+	old, rev, newer, err := s.replaceable(ctx, thread, tok, seq)
 	if err != nil {
 		return fmt.Errorf("save snapshot of thread %q: %w", thread, err)
 	}
-	if old != nil && old.Seq >= seq {
+	if newer {
 		return nil
 	}
 	sum := sha256.Sum256(data)
@@ -166,11 +200,11 @@ func (s *Snapshots) Save(ctx context.Context, thread string, seq uint64, data []
 		}
 		// Another writer stored a snapshot meanwhile: keep it if it is as
 		// new as ours, else replace it.
-		if old, rev, err = s.replaceable(ctx, tok); err != nil {
+		if old, rev, newer, err = s.replaceable(ctx, thread, tok, seq); err != nil {
 			_ = s.purgeChunks(ctx, tok, seq)
 			return fmt.Errorf("save snapshot of thread %q: %w", thread, err)
 		}
-		if old != nil && old.Seq >= seq {
+		if newer {
 			if old.Seq != seq { // the same sequence shares our chunk keys
 				_ = s.purgeChunks(ctx, tok, seq)
 			}
@@ -185,14 +219,24 @@ func (s *Snapshots) Save(ctx context.Context, thread string, seq uint64, data []
 	return nil
 }
 
-// replaceable is current with an unreadable manifest taken as an empty
-// one at sequence 0, to be replaced.
-func (s *Snapshots) replaceable(ctx context.Context, tok string) (*manifest, uint64, error) {
+// replaceable returns the thread's stored manifest (nil if none) and its
+// revision, and whether it names a real snapshot at seq or later, which
+// Save keeps. An unreadable or impossible manifest, or one beyond the
+// thread's newest event, is not newer: Save replaces it. Only a manifest
+// at seq or later costs a look at the stream.
+func (s *Snapshots) replaceable(ctx context.Context, thread, tok string, seq uint64) (*manifest, uint64, bool, error) {
 	m, rev, err := s.current(ctx, tok)
 	if errors.Is(err, saver.ErrCorrupt) {
-		err = nil
+		return m, rev, false, nil
 	}
-	return m, rev, err
+	if err != nil || m == nil || m.Seq < seq {
+		return m, rev, false, err
+	}
+	err = s.checkReached(ctx, thread, m.Seq)
+	if errors.Is(err, saver.ErrCorrupt) {
+		return m, rev, false, nil
+	}
+	return m, rev, err == nil, err
 }
 
 // Truncate makes data, the thread's state right after the event at seq
@@ -228,9 +272,10 @@ func (s *Snapshots) Truncate(ctx context.Context, thread string, seq uint64, dat
 }
 
 // current reads the thread's manifest and its revision: nil when there is
-// none. A manifest that does not parse is an error wrapping
-// saver.ErrCorrupt, returned with an empty manifest and its revision so
-// that Save can replace it.
+// none. A manifest that does not parse, or that no Save writes (sequence
+// 0, no chunks, more chunks than its size allows), is an error wrapping
+// saver.ErrCorrupt, returned with a manifest holding at most its sequence,
+// and its revision, so that Save can replace it.
 func (s *Snapshots) current(ctx context.Context, tok string) (*manifest, uint64, error) {
 	e, err := s.kv.Get(ctx, manifestKey(tok))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -242,6 +287,11 @@ func (s *Snapshots) current(ctx context.Context, tok string) (*manifest, uint64,
 	var m manifest
 	if err := json.Unmarshal(e.Value(), &m); err != nil {
 		return &manifest{}, e.Revision(), fmt.Errorf("manifest: %w: %w", saver.ErrCorrupt, err)
+	}
+	// Every chunk but the last is full, and chunks hold at least
+	// minChunkBytes.
+	if m.Seq == 0 || m.Size < 0 || m.Chunks < 1 || m.Chunks > m.Size/minChunkBytes+1 {
+		return &manifest{Seq: m.Seq}, e.Revision(), fmt.Errorf("manifest at sequence %d of %d bytes in %d chunks: %w: impossible", m.Seq, m.Size, m.Chunks, saver.ErrCorrupt)
 	}
 	return &m, e.Revision(), nil
 }

@@ -28,12 +28,27 @@ func setup(t *testing.T, cfg projector.Config) (*eventlog.Log, *projector.Snapsh
 	return l, s
 }
 
+// reach appends events to the thread until its newest is at seq or later: a
+// snapshot is only possible at a sequence the thread has reached.
+func reach(t *testing.T, l *eventlog.Log, thread string, seq uint64) {
+	t.Helper()
+	ctx := t.Context()
+	last, err := l.LastSeq(ctx, thread)
+	for err == nil && last < seq {
+		last, err = l.Append(ctx, thread, last, []byte("event"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestSnapshotLargerThanAMessageIsChunked(t *testing.T) {
 	t.Parallel()
 	l, s := setup(t, projector.Config{})
 	ctx := t.Context()
 	// Larger than the server's max payload: it only fits in chunks.
 	big := bytes.Repeat([]byte("0123456789abcdef"), int(l.JetStream().Conn().MaxPayload()/16)+1000)
+	reach(t, l, "t.1", 7)
 	if err := s.Save(ctx, "t.1", 7, big); err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +60,9 @@ func TestSnapshotLargerThanAMessageIsChunked(t *testing.T) {
 
 func TestReplacedSnapshotLeavesNothingBehind(t *testing.T) {
 	t.Parallel()
-	_, s := setup(t, projector.Config{ChunkBytes: 1024})
+	l, s := setup(t, projector.Config{ChunkBytes: 1024})
 	ctx := t.Context()
+	reach(t, l, "t", 9)
 	if err := s.Save(ctx, "t", 5, bytes.Repeat([]byte("a"), 10_000)); err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +98,9 @@ func TestMissingSnapshotIsNil(t *testing.T) {
 // and the next Save replaces it.
 func TestUnreadableManifestIsCorruptAndReplaced(t *testing.T) {
 	t.Parallel()
-	_, s := setup(t, projector.Config{})
+	l, s := setup(t, projector.Config{})
 	ctx := t.Context()
+	reach(t, l, "t", 3)
 	tok, err := eventlog.EncodeThread("t")
 	if err != nil {
 		t.Fatal(err)

@@ -44,8 +44,9 @@ func holds(msgs [][]byte, marker string) bool {
 // snapshot saved afterwards is refused.
 func TestTruncateLeavesNothingOlderInTheBucket(t *testing.T) {
 	t.Parallel()
-	_, s := setup(t, projector.Config{ChunkBytes: 1024})
+	l, s := setup(t, projector.Config{ChunkBytes: 1024})
 	ctx := t.Context()
+	reach(t, l, "t", 9)
 	secret := bytes.Repeat([]byte("SECRET-"), 1000) // several chunks
 	if err := s.Save(ctx, "t", 5, secret); err != nil {
 		t.Fatal(err)
@@ -77,10 +78,11 @@ func TestTruncateLeavesNothingOlderInTheBucket(t *testing.T) {
 // wins it before the truncation and is replaced.
 func TestTruncateWinsOverConcurrentOlderSaves(t *testing.T) {
 	t.Parallel()
-	_, s := setup(t, projector.Config{ChunkBytes: 1024})
+	l, s := setup(t, projector.Config{ChunkBytes: 1024})
 	ctx := t.Context()
 	for round := range 5 {
 		thread := fmt.Sprint("t", round)
+		reach(t, l, thread, 100)
 		var wg sync.WaitGroup
 		for w := range 8 {
 			wg.Go(func() {

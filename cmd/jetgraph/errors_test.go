@@ -44,6 +44,17 @@ func TestBadInputIsOneLineOnStderr(t *testing.T) {
 		{"rebuild without a stream", []string{"rebuild", "--saver", db}, 1, "rebuild needs the JetStream saver"},
 		{"events past the range", []string{"events", "t1", "--from-seq", "5", "--to-seq", "2", "--data", dir}, 2, "is after"},
 		{"replay past the log", []string{"replay", "t1", "--to-seq", "999", "--saver", db}, 1, "holds events up to"},
+		// Sequences that are negative, past the log or past any sequence.
+		{"replay to a negative sequence", []string{"replay", "t1", "--to-seq", "-1", "--data", dir}, 2, "-1 is negative"},
+		{"replay to the largest sequence", []string{"replay", "t1", "--to-seq", "18446744073709551615", "--data", dir}, 1, "holds events up to"},
+		{"replay past any sequence", []string{"replay", "t1", "--to-seq", "18446744073709551616", "--saver", db}, 2, "larger than any event sequence"},
+		{"replay to a word", []string{"replay", "t1", "--to-seq", "ten", "--saver", db}, 2, "not an event sequence"},
+		{"events from a negative sequence", []string{"events", "t1", "--from-seq", "-3", "--saver", db}, 2, "-3 is negative"},
+		{"events up to a negative sequence", []string{"events", "t1", "--to-seq", "-3", "--data", dir}, 2, "-3 is negative"},
+		{"events past the log", []string{"events", "t1", "--from-seq", "999", "--data", dir}, 1, "holds events up to"},
+		{"events past the log on sqlite", []string{"events", "t1", "--from-seq", "18446744073709551615", "--saver", db}, 1, "holds events up to"},
+		{"state at a negative sequence", []string{"state", "t1", "--seq", "-1", "--saver", db}, 2, "-1 is negative"},
+		{"state past any sequence", []string{"state", "t1", "--seq", "99999999999999999999", "--data", dir}, 2, "larger than any event sequence"},
 	}
 	for _, c := range cases {
 		r := jg(t, nil, "", c.args...)

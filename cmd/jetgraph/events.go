@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -15,6 +17,37 @@ import (
 	"github.com/jetgraph/jetgraph/saver/eventstore"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
 )
+
+// seqFlag is a flag holding an event sequence: a whole number from 0 (the
+// flag's default) up. A negative or too large number is refused with a
+// message that says so, not with strconv's.
+type seqFlag uint64
+
+// seqVar defines a sequence flag on cmd.
+func seqVar(cmd *cobra.Command, p *uint64, name, usage string) {
+	cmd.Flags().Var((*seqFlag)(p), name, usage)
+}
+
+// String implements pflag.Value.
+func (f *seqFlag) String() string { return strconv.FormatUint(uint64(*f), 10) }
+
+// Type implements pflag.Value.
+func (f *seqFlag) Type() string { return "N" }
+
+// Set implements pflag.Value.
+func (f *seqFlag) Set(v string) error {
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	switch {
+	case err == nil:
+		*f = seqFlag(n)
+		return nil
+	case strings.HasPrefix(strings.TrimSpace(v), "-"):
+		return fmt.Errorf("%s is negative: event sequences are numbers from 1 up", v)
+	case errors.Is(err, strconv.ErrRange):
+		return fmt.Errorf("%s is larger than any event sequence (at most %d)", v, uint64(math.MaxUint64))
+	}
+	return fmt.Errorf("%q is not an event sequence (a number from 1 up)", v)
+}
 
 // eventLine is one event in tail's and events' output.
 type eventLine struct {
@@ -71,13 +104,18 @@ It needs a saver with an event log. --json prints one JSON object per line.`,
 				if err := se.requireThread(ctx, thread); err != nil {
 					return err
 				}
+				if last, err := log.LastSeq(ctx, thread); err != nil {
+					return err
+				} else if from > last {
+					return fmt.Errorf("thread %q holds events up to sequence %d, not %d", thread, last, from)
+				}
 				return readEvents(ctx, log, thread, from, to, func(l eventLine) error { return a.printEvent(asJSON, l) })
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per event")
-	cmd.Flags().Uint64Var(&from, "from-seq", 0, "the first sequence (default: the first event)")
-	cmd.Flags().Uint64Var(&to, "to-seq", 0, "the last sequence (default: the newest event)")
+	seqVar(cmd, &from, "from-seq", "the first sequence (default: the first event)")
+	seqVar(cmd, &to, "to-seq", "the last sequence (default: the newest event)")
 	return cmd
 }
 

@@ -63,7 +63,7 @@ thread's event N (which needs a saver with an event log).`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().StringVar(&checkpoint, "checkpoint", "", "the checkpoint id (default: the latest)")
-	cmd.Flags().Uint64Var(&seq, "seq", 0, "the state right after the thread's event at this sequence")
+	seqVar(cmd, &seq, "seq", "the state right after the thread's event at this sequence")
 	return cmd
 }
 

@@ -74,7 +74,7 @@ with the model the environment names. The steps before it do not run again.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().Uint64Var(&toSeq, "to-seq", 0, "replay from the checkpoint right after this event")
+	seqVar(cmd, &toSeq, "to-seq", "replay from the checkpoint right after this event")
 	return cmd
 }
 

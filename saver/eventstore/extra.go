@@ -140,16 +140,28 @@ func (s *Store) Locate(ctx context.Context, checkpointID string) (saver.Config, 
 
 // ReplayTo returns the thread as it was right after the event at seq: the
 // newest snapshot at or before seq, when the log keeps snapshots, with the
-// events after it up to seq folded in. A seq before the thread's first
-// stored event (pruned or deleted since, or before the thread began), or
-// one at which the thread held nothing, is an error matching
-// saver.ErrNotFound, never an empty thread.
+// events after it up to seq folded in. A seq beyond the thread's newest
+// event, before its first stored event (pruned or deleted since, or before
+// the thread began), or one at which the thread held nothing, is an error
+// matching saver.ErrNotFound, never an empty thread or the thread's
+// current state.
 func (s *Store) ReplayTo(ctx context.Context, thread string, seq uint64) (*event.Thread, error) {
 	if err := saver.ValidateThread(thread); err != nil {
 		return nil, err
 	}
 	if seq == 0 {
 		return nil, saver.Invalid("sequence", "0: events start at 1")
+	}
+	last, err := s.log.LastSeq(ctx, thread)
+	if err != nil {
+		return nil, fmt.Errorf("replay thread %q to %d: %w", thread, seq, err)
+	}
+	if seq > last {
+		reason := fmt.Sprintf("its newest event is %d", last)
+		if last == 0 {
+			reason = "it has no events"
+		}
+		return nil, fmt.Errorf("replay thread %q to %d: %s: %w", thread, seq, reason, saver.ErrNotFound)
 	}
 	t := s.newThread(thread)
 	if sl, ok := s.log.(SnapshotLoader); ok {

@@ -349,29 +349,15 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 	}
 }
 
-// encode checks the sizes of recs, stores their out-of-line values and
-// encodes them. c.mu must be held.
+// encode checks the sizes of recs, encodes them and stores their
+// out-of-line values: every check comes first, so a refused write leaves
+// no blob behind. c.mu must be held.
 func (s *Store) encode(ctx context.Context, c *cached, thread string, recs []event.Record) ([]byte, error) {
 	blobs := event.Blobs(recs)
-	if len(blobs) > 0 {
-		bs := s.log.(BlobStore) // only a BlobStore's threads have a threshold
-		// Keys the thread refers to are stored already, unless the planner
-		// applied recs to it provisionally (then they count as referred to).
-		var known []string
-		if !c.t.Provisional() {
-			known = c.t.BlobKeys()
-		}
-		for _, key := range slices.Sorted(maps.Keys(blobs)) {
-			data := blobs[key]
-			if len(data) > s.opts.MaxValueBytes {
-				return nil, fmt.Errorf("thread %q: a value of %d bytes: more than the %d allowed: %w", thread, len(data), s.opts.MaxValueBytes, saver.ErrTooLarge)
-			}
-			if _, stored := slices.BinarySearch(known, key); stored {
-				continue
-			}
-			if err := bs.PutBlob(ctx, thread, key, data); err != nil {
-				return nil, fmt.Errorf("thread %q: store value %s out of line: %w", thread, key, err)
-			}
+	keys := slices.Sorted(maps.Keys(blobs))
+	for _, key := range keys {
+		if n := len(blobs[key]); n > s.opts.MaxValueBytes {
+			return nil, fmt.Errorf("thread %q: a value of %d bytes: more than the %d allowed: %w", thread, n, s.opts.MaxValueBytes, saver.ErrTooLarge)
 		}
 	}
 	payload, err := event.EncodeCommit(recs)
@@ -381,6 +367,23 @@ func (s *Store) encode(ctx context.Context, c *cached, thread string, recs []eve
 	if l, ok := s.log.(AppendLimiter); ok && len(payload) > l.MaxAppendBytes() {
 		return nil, fmt.Errorf("thread %q: an event of %d bytes, more than the %d the log accepts in one append (%d values kept out of line): %w",
 			thread, len(payload), l.MaxAppendBytes(), len(blobs), saver.ErrTooLarge)
+	}
+	if len(blobs) > 0 {
+		bs := s.log.(BlobStore) // only a BlobStore's threads have a threshold
+		// Keys the thread refers to are stored already, unless the planner
+		// applied recs to it provisionally (then they count as referred to).
+		var known []string
+		if !c.t.Provisional() {
+			known = c.t.BlobKeys()
+		}
+		for _, key := range keys {
+			if _, stored := slices.BinarySearch(known, key); stored {
+				continue
+			}
+			if err := bs.PutBlob(ctx, thread, key, blobs[key]); err != nil {
+				return nil, fmt.Errorf("thread %q: store value %s out of line: %w", thread, key, err)
+			}
+		}
 	}
 	return payload, nil
 }

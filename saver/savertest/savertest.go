@@ -48,6 +48,7 @@ func Run(t *testing.T, newSaver NewSaver) {
 	})
 	t.Run("Optional", func(t *testing.T) { runCases(t, newSaver, optionalCases) })
 	t.Run("Lease", func(t *testing.T) { runCases(t, newSaver, leaseCases) })
+	t.Run("Hostile", func(t *testing.T) { runCases(t, newSaver, hostileCases) })
 }
 
 // testCase is one behaviour; ns is the namespace it runs in.
