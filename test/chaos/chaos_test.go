@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,7 +25,7 @@ import (
 
 // callTimeout bounds one call of a thread during the chaos; a call that
 // runs out is resumed afterwards.
-const callTimeout = 30 * time.Second
+const callTimeout = 20 * time.Second
 
 // thread is one thread of the workload and what became of it.
 type thread struct {
@@ -42,6 +43,35 @@ type client struct {
 	fan     *graph.Graph[examples.FanState]
 	durable *graph.Graph[examples.DurableState]
 	log     *eventlog.Log
+	js      jetstream.JetStream
+}
+
+// taskQueue describes the runners' task stream and consumer, and the
+// task messages of thread it still holds, for a thread that did not
+// resume.
+func (c *client) taskQueue(ctx context.Context, thread string) string {
+	st, err := c.js.Stream(ctx, "JETGRAPH_TASKS")
+	if err != nil {
+		return err.Error()
+	}
+	si, err := st.Info(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	out := fmt.Sprintf("task stream: %d messages, first %d, last %d", si.State.Msgs, si.State.FirstSeq, si.State.LastSeq)
+	if cons, err := st.Consumer(ctx, "jetgraph-runners"); err == nil {
+		if ci, err := cons.Info(ctx); err == nil {
+			out += fmt.Sprintf("; consumer: pending %d, ack pending %d, redelivered %d, delivered %d, ack floor %d",
+				ci.NumPending, ci.NumAckPending, ci.NumRedelivered, ci.Delivered.Stream, ci.AckFloor.Stream)
+		}
+	}
+	for seq := si.State.FirstSeq; seq <= si.State.LastSeq && seq < si.State.FirstSeq+5000; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err == nil && strings.Contains(string(m.Data), `"`+thread+`"`) {
+			out += fmt.Sprintf("\n  seq %d: %s", seq, m.Data)
+		}
+	}
+	return out
 }
 
 func newClient(t *testing.T, url string) *client {
@@ -73,7 +103,7 @@ func newClient(t *testing.T, url string) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &client{log: s.EventLog()}
+	c := &client{log: s.EventLog(), js: js}
 	if c.fan, err = examples.FanOut(graph.WithCheckpointer(s), graph.WithDispatcher(d)); err != nil {
 		t.Fatal(err)
 	}
@@ -179,8 +209,10 @@ func TestChaosUnderLoad(t *testing.T) {
 		"--replicas", "3", "--log-replicas", "3", "--concurrency", "8",
 		"--ack-wait", "2s", "--max-deliver", "50", "--retry-delay", "50ms", "--drain-timeout", "5s"}
 	runners := make([]*proc, 3)
+	var allRunners []*proc // every process started, for their logs
 	for i := range runners {
 		runners[i] = startRunner(t, args)
+		allRunners = append(allRunners, runners[i])
 	}
 
 	t.Logf("setup (builds, cluster, runners) took %v", time.Since(began).Round(time.Millisecond))
@@ -256,6 +288,7 @@ func TestChaosUnderLoad(t *testing.T) {
 			<-timer.C
 		}
 		runners[i] = startRunner(t, args)
+		allRunners = append(allRunners, runners[i])
 	}
 	wg.Wait()
 	mu.Lock()
@@ -264,42 +297,62 @@ func TestChaosUnderLoad(t *testing.T) {
 	t.Logf("the chaos and the calls in flight took %v", time.Since(began).Round(time.Millisecond))
 	began = time.Now()
 
-	// Every thread whose call failed resumes: all servers and runners are up.
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
+	// Every thread whose call failed resumes, now that all servers and
+	// runners are up: with Resume if its input was stored, with its input
+	// if not. A thread gets three tries, each bounded by callTimeout.
 	var finished, resumed, failed int
+	var pending []*thread
 	for _, th := range threads {
 		if th.err == nil {
 			finished++
 			continue
 		}
 		t.Logf("thread %s: %v; resuming", th.id, th.err)
-		var err error
-		for attempt := 0; attempt < 3; attempt++ {
-			var has bool
-			if has, err = c.stored(ctx, th); err == nil {
-				cctx, ccancel := context.WithTimeout(ctx, callTimeout)
-				err = c.call(cctx, th, has)
-				ccancel()
-			}
-			if err == nil {
-				break
-			}
-			t.Logf("thread %s: resume attempt %d: %v", th.id, attempt+1, err)
-		}
-		if err != nil {
-			failed++
-			t.Errorf("thread %s does not resume: %v (during the chaos: %v)", th.id, err, th.err)
-			continue
-		}
-		th.resumed = true
-		resumed++
+		pending = append(pending, th)
 	}
-
+	var rmu sync.Mutex
+	sem := make(chan struct{}, *workers)
+	for _, th := range pending {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var err error
+			for attempt := range 3 {
+				ctx, cancel := context.WithTimeout(t.Context(), callTimeout)
+				var has bool
+				if has, err = c.stored(ctx, th); err == nil {
+					err = c.call(ctx, th, has)
+				}
+				cancel()
+				if err == nil {
+					break
+				}
+				t.Logf("thread %s: resume attempt %d: %v", th.id, attempt+1, err)
+			}
+			rmu.Lock()
+			defer rmu.Unlock()
+			if err != nil {
+				failed++
+				t.Errorf("thread %s does not resume: %v (during the chaos: %v)", th.id, err, th.err)
+				t.Logf("thread %s: %s", th.id, c.taskQueue(t.Context(), th.id))
+				for _, p := range allRunners {
+					for _, l := range p.problemsOf(`"` + th.id + `"`) {
+						t.Logf("runner %d: %s", p.cmd.Process.Pid, l)
+					}
+				}
+				return
+			}
+			th.resumed = true
+			resumed++
+		})
+	}
+	wg.Wait()
 	t.Logf("resuming took %v", time.Since(began).Round(time.Millisecond))
 	began = time.Now()
 
 	// Check every thread's final state and log.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
 	var total verdict
 	wrong := 0
 	for _, th := range threads {
@@ -323,6 +376,9 @@ func TestChaosUnderLoad(t *testing.T) {
 		task := ""
 		if th.durable {
 			task = "send_email"
+		}
+		if th.err != nil && !th.resumed {
+			t.Logf("thread %s's log:\n%s", th.id, describeLog(evs))
 		}
 		v := checkLog(th.id, evs, ref.steps, task)
 		for _, p := range v.problems {

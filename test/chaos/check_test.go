@@ -3,6 +3,7 @@ package chaos
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -205,4 +206,30 @@ func checkLog(thread string, evs []event.Event, wantSteps []int, task string) ve
 		}
 	}
 	return v
+}
+
+// describeLog lists a log's records one a line, for a thread that failed.
+func describeLog(evs []event.Event) string {
+	var b strings.Builder
+	for _, ev := range evs {
+		recs, err := event.Decode(ev.Payload)
+		if err != nil {
+			fmt.Fprintf(&b, "%d: %v\n", ev.Seq, err)
+			continue
+		}
+		for _, rec := range recs {
+			switch rec.Kind {
+			case event.KindCheckpoint:
+				c := rec.Checkpoint
+				fmt.Fprintf(&b, "%d: checkpoint %s parent %s %s step %d\n", ev.Seq, c.ID, c.ParentID, c.Metadata.Source, c.Metadata.Step)
+			case event.KindWrites:
+				for _, w := range rec.Writes.Writes {
+					fmt.Fprintf(&b, "%d: write on %s task %s channel %s\n", ev.Seq, rec.Writes.CheckpointID, w.TaskID, w.Channel)
+				}
+			default:
+				fmt.Fprintf(&b, "%d: %v record\n", ev.Seq, rec.Kind)
+			}
+		}
+	}
+	return b.String()
 }

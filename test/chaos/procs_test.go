@@ -243,8 +243,9 @@ type proc struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed once the process exited and was reaped
 
-	mu   sync.Mutex
-	logs []string
+	mu       sync.Mutex
+	logs     []string // the last lines
+	problems []string // every warning and error
 }
 
 // startRunner starts a node-runner and waits until it logs that it is
@@ -286,6 +287,9 @@ func tryRunner(t *testing.T, args []string) (*proc, error) {
 			line := sc.Text()
 			p.mu.Lock()
 			p.logs = append(p.logs, line)
+			if strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"level":"ERROR"`) {
+				p.problems = append(p.problems, line)
+			}
 			if len(p.logs) > 200 {
 				p.logs = p.logs[len(p.logs)-200:]
 			}
@@ -313,6 +317,20 @@ func tryRunner(t *testing.T, args []string) (*proc, error) {
 		<-p.done
 		return p, fmt.Errorf("not ready within 60s")
 	}
+}
+
+// problemsOf returns the warnings and errors the process logged that
+// mention s.
+func (p *proc) problemsOf(s string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, l := range p.problems {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func (p *proc) log() string {
