@@ -109,12 +109,17 @@ const maxUnanswered = 5
 
 // readOrdered streams [from, to] of subj through an ordered consumer.
 func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yield func(event.Event, error) bool) {
-	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+	// Creating the consumer is a request like any other: bounded by
+	// Timeout. Its answer can be lost when a server dies, and the caller's
+	// context may have no deadline (a runner's task has minutes).
+	cctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
+	cons, err := l.stream.OrderedConsumer(cctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects:    []string{subj},
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       from,
 		InactiveThreshold: orderedIdle,
 	})
+	cancel()
 	if err != nil {
 		yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
 		return
