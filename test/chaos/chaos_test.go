@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -347,6 +348,16 @@ func TestChaosUnderLoad(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if failed > 0 && *dumpDir != "" {
+		for _, p := range runners {
+			path := filepath.Join(*dumpDir, fmt.Sprintf("node-runner-%d.log", p.cmd.Process.Pid))
+			if err := p.dump(path); err != nil {
+				t.Logf("dump runner %d: %v", p.cmd.Process.Pid, err)
+			} else {
+				t.Logf("runner %d: log and stacks in %s", p.cmd.Process.Pid, path)
+			}
+		}
+	}
 	t.Logf("resuming took %v", time.Since(began).Round(time.Millisecond))
 	began = time.Now()
 
@@ -387,12 +398,20 @@ func TestChaosUnderLoad(t *testing.T) {
 		total.add(v)
 	}
 	t.Logf("checking took %v", time.Since(began).Round(time.Millisecond))
-	line := fmt.Sprintf("chaos: duration=%v seed=%d threads=%d runner_kills=%d server_kills=%d finished=%d resumed=%d lost=%d duplicates=%d reexecuted_tasks=%d wrong=%d",
-		*duration, s, len(threads), runnerKills, serverKills, finished, resumed, total.lost, total.duplicates, total.reexecuted, wrong)
+	// What the runners logged: a checkpoint their read did not find (they
+	// run the task again), and tasks they dropped for good (none should
+	// be: no thread is deleted here).
+	var notFound, dropped int
+	for _, p := range allRunners {
+		notFound += p.countLogged("checkpoint not found; the task runs again")
+		dropped += p.countLogged("dropping task")
+	}
+	line := fmt.Sprintf("chaos: duration=%v seed=%d threads=%d runner_kills=%d server_kills=%d finished=%d resumed=%d lost=%d duplicates=%d reexecuted_tasks=%d wrong=%d dropped_tasks=%d checkpoint_not_found=%d",
+		*duration, s, len(threads), runnerKills, serverKills, finished, resumed, total.lost, total.duplicates, total.reexecuted, wrong, dropped, notFound)
 	fmt.Println(line)
 	t.Log(line)
 	switch {
-	case total.lost != 0 || total.duplicates != 0 || total.reexecuted != 0 || wrong != 0 || failed != 0 || len(total.problems) != 0:
+	case total.lost != 0 || total.duplicates != 0 || total.reexecuted != 0 || wrong != 0 || failed != 0 || dropped != 0 || len(total.problems) != 0:
 		t.Fatalf("%s failed=%d problems=%d", line, failed, len(total.problems))
 	case finished+resumed != len(threads):
 		t.Fatalf("%s: %d threads neither finished nor resumed", line, len(threads)-finished-resumed)

@@ -290,8 +290,8 @@ func tryRunner(t *testing.T, args []string) (*proc, error) {
 			if strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"level":"ERROR"`) {
 				p.problems = append(p.problems, line)
 			}
-			if len(p.logs) > 200 {
-				p.logs = p.logs[len(p.logs)-200:]
+			if len(p.logs) > 20000 {
+				p.logs = p.logs[len(p.logs)-20000:]
 			}
 			p.mu.Unlock()
 			if strings.Contains(line, `"node-runner ready"`) {
@@ -319,6 +319,20 @@ func tryRunner(t *testing.T, args []string) (*proc, error) {
 	}
 }
 
+// countLogged counts the warnings and errors the process logged whose
+// message is msg.
+func (p *proc) countLogged(msg string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, l := range p.problems {
+		if strings.Contains(l, `"msg":"`+msg+`"`) {
+			n++
+		}
+	}
+	return n
+}
+
 // problemsOf returns the warnings and errors the process logged that
 // mention s.
 func (p *proc) problemsOf(s string) []string {
@@ -337,6 +351,20 @@ func (p *proc) log() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return strings.Join(p.logs, "\n")
+}
+
+// dump sends the process SIGQUIT, which makes a Go program print every
+// goroutine's stack and exit, waits for it, and writes its log to path.
+func (p *proc) dump(path string) error {
+	select {
+	case <-p.done:
+	default:
+		if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGQUIT); err != nil {
+			return err
+		}
+		<-p.done
+	}
+	return os.WriteFile(path, []byte(p.log()), 0o600)
 }
 
 // kill SIGKILLs the process and waits until it is reaped.
