@@ -406,8 +406,8 @@ func TestChaosUnderLoad(t *testing.T) {
 		notFound += p.countLogged("checkpoint not found; the task runs again")
 		dropped += p.countLogged("dropping task")
 	}
-	line := fmt.Sprintf("chaos: duration=%v seed=%d threads=%d runner_kills=%d server_kills=%d finished=%d resumed=%d lost=%d duplicates=%d reexecuted_tasks=%d wrong=%d dropped_tasks=%d checkpoint_not_found=%d",
-		*duration, s, len(threads), runnerKills, serverKills, finished, resumed, total.lost, total.duplicates, total.reexecuted, wrong, dropped, notFound)
+	line := fmt.Sprintf("chaos: duration=%gs seed=%d threads=%d runner_kills=%d server_kills=%d finished=%d resumed=%d lost=%d duplicates=%d reexecuted_tasks=%d wrong=%d dropped_tasks=%d checkpoint_not_found=%d",
+		duration.Seconds(), s, len(threads), runnerKills, serverKills, finished, resumed, total.lost, total.duplicates, total.reexecuted, wrong, dropped, notFound)
 	fmt.Println(line)
 	t.Log(line)
 	switch {

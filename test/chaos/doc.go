@@ -30,7 +30,19 @@
 // feeds the checker fabricated logs with a lost step, a duplicated step
 // and a task recorded twice, and requires it to count each.
 //
+// Besides, the runners' logs are searched: a task a runner dropped for good
+// fails the test (nothing is deleted here), and checkpoint_not_found counts
+// the times a runner's read did not find the checkpoint of a task it was
+// handed (it runs the task again). With -chaos.dump=DIR, a thread that does
+// not resume makes the test write each runner's log and goroutine stacks
+// (SIGQUIT) to DIR.
+//
 // It prints one line:
 //
-//	chaos: duration=60s seed=S threads=N runner_kills=K server_kills=M finished=F resumed=R lost=0 duplicates=0 reexecuted_tasks=0 wrong=0
+//	chaos: duration=60s seed=S threads=N runner_kills=K server_kills=M finished=F resumed=R lost=0 duplicates=0 reexecuted_tasks=0 wrong=0 dropped_tasks=0 checkpoint_not_found=C
+//
+// At the default 60 s the package takes about two minutes with -race on a
+// loaded 2-core machine (setup 15-35 s: two builds, the cluster, three
+// runners; the chaos and the calls in flight about 75 s; resuming and
+// checking about 10 s).
 package chaos
