@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -366,6 +367,7 @@ func TestChaosUnderLoad(t *testing.T) {
 	defer cancel()
 	var total verdict
 	wrong := 0
+	selfChecked := false
 	for _, th := range threads {
 		ref, err := th.reference(ctx)
 		if err != nil {
@@ -391,6 +393,10 @@ func TestChaosUnderLoad(t *testing.T) {
 		if th.err != nil && !th.resumed {
 			t.Logf("thread %s's log:\n%s", th.id, describeLog(evs))
 		}
+		if !selfChecked && th.err == nil && !th.durable && len(evs) > 2 {
+			selfChecked = true
+			checkTheChecker(t, th.id, evs, ref.steps)
+		}
 		v := checkLog(th.id, evs, ref.steps, task)
 		for _, p := range v.problems {
 			t.Error(p)
@@ -415,7 +421,40 @@ func TestChaosUnderLoad(t *testing.T) {
 		t.Fatalf("%s failed=%d problems=%d", line, failed, len(total.problems))
 	case finished+resumed != len(threads):
 		t.Fatalf("%s: %d threads neither finished nor resumed", line, len(threads)-finished-resumed)
+	case !selfChecked:
+		t.Fatalf("%s: no fan-out thread finished during the chaos to check the checker on", line)
 	case len(threads) == 0 || runnerKills == 0 || serverKills == 0:
 		t.Fatalf("%s: the chaos did not both run threads and kill runners and servers; run longer (-chaos.duration)", line)
 	}
+}
+
+// checkTheChecker runs checkLog on a real thread's log with faults put in
+// (its last event dropped, one of its checkpoint events stored again) and
+// fails unless it counts them: the zeros of the run mean something only if
+// the same checks see faults in logs like these.
+func checkTheChecker(t *testing.T, thread string, evs []event.Event, steps []int) {
+	t.Helper()
+	if v := checkLog(thread, evs, steps, ""); v.lost+v.duplicates != 0 {
+		t.Fatalf("thread %s: the unaltered log already counts lost=%d duplicates=%d", thread, v.lost, v.duplicates)
+	}
+	var withCheckpoint []int // indexes of the events that put a checkpoint
+	for i, ev := range evs {
+		recs, err := event.Decode(ev.Payload)
+		if err == nil && slices.ContainsFunc(recs, func(r event.Record) bool { return r.Kind == event.KindCheckpoint }) {
+			withCheckpoint = append(withCheckpoint, i)
+		}
+	}
+	if len(withCheckpoint) < 2 {
+		t.Fatalf("thread %s: %d events put checkpoints", thread, len(withCheckpoint))
+	}
+	last, first := withCheckpoint[len(withCheckpoint)-1], withCheckpoint[0]
+	dropped := slices.Delete(slices.Clone(evs), last, last+1)
+	if v := checkLog(thread, dropped, steps, ""); v.lost == 0 {
+		t.Errorf("thread %s: with event %d (the last step) dropped, the checker counts nothing lost: %+v", thread, evs[last].Seq, v)
+	}
+	again := append(slices.Clone(evs), event.Event{Seq: evs[len(evs)-1].Seq + 1, Payload: evs[first].Payload})
+	if v := checkLog(thread, again, steps, ""); v.duplicates == 0 {
+		t.Errorf("thread %s: with event %d stored again, the checker counts no duplicate: %+v", thread, evs[first].Seq, v)
+	}
+	t.Logf("checker self-check on thread %s: event %d dropped, event %d stored again: both counted", thread, evs[last].Seq, evs[first].Seq)
 }
