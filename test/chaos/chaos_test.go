@@ -222,13 +222,16 @@ func TestChaosUnderLoad(t *testing.T) {
 
 	// The workload: workers start threads until the chaos ends.
 	chaosCtx, stopChaos := context.WithTimeout(t.Context(), *duration)
-	defer stopChaos()
 	var (
 		mu      sync.Mutex
 		threads []*thread
 		wg      sync.WaitGroup
 		next    atomic.Int64
 	)
+	defer func() { // also when the test fails: no call outlives it
+		stopChaos()
+		wg.Wait()
+	}()
 	inputsMu := sync.Mutex{}
 	for range *workers {
 		wg.Go(func() {
