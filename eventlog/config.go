@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -56,7 +57,7 @@ func (c Config) validate() error {
 		return saver.Invalid("eventlog.Config.Stream", fmt.Sprintf("%q is not a stream name", c.Stream))
 	}
 	for _, tok := range strings.Split(c.Prefix, ".") {
-		if tok == "" || strings.ContainsAny(tok, "*> \t\r\n") {
+		if tok == "" || strings.ContainsAny(tok, "*> \t\r\n\f\x00") || !utf8.ValidString(tok) {
 			return saver.Invalid("eventlog.Config.Prefix", fmt.Sprintf("%q is not a literal subject", c.Prefix))
 		}
 	}

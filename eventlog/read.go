@@ -78,6 +78,10 @@ func pages(ctx context.Context, subj string, from, to uint64,
 // one message at a time.
 const orderedAbove = 64
 
+// orderedIdle is how long the server keeps a read's ordered consumer that
+// its reader did not delete (it crashed).
+const orderedIdle = 10 * time.Second
+
 // readLeader reads from the stream leader, as replicated streams need: a
 // short span one message per request, a long one through an ordered
 // consumer.
@@ -105,15 +109,31 @@ const maxUnanswered = 5
 
 // readOrdered streams [from, to] of subj through an ordered consumer.
 func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yield func(event.Event, error) bool) {
-	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{subj},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    from,
+	// Creating the consumer is a request like any other: bounded by
+	// Timeout. Its answer can be lost when a server dies, and the caller's
+	// context may have no deadline (a runner's task has minutes).
+	cctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
+	cons, err := l.stream.OrderedConsumer(cctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects:    []string{subj},
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       from,
+		InactiveThreshold: orderedIdle,
 	})
+	cancel()
 	if err != nil {
 		yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
 		return
 	}
+	// The server caps a stream's consumers (1,000 by default) and would
+	// keep this one until it is idle for InactiveThreshold: without the
+	// delete, a thousand reads in that time make every further read fail.
+	defer func() {
+		if info := cons.CachedInfo(); info != nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Timeout)
+			_ = l.stream.DeleteConsumer(dctx, info.Name)
+			cancel()
+		}
+	}()
 	unanswered := 0
 	// askAgain reports whether a fetch that got nothing but err should be
 	// sent again, after waiting a little: nobody answered yet.

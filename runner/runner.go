@@ -212,6 +212,14 @@ func (r *Runner) handleTask(ctx context.Context, m jetstream.Msg) {
 	stop()
 	var ne *graph.NodeError
 	switch {
+	case errors.Is(err, saver.ErrNotFound) && !errors.Is(err, saver.ErrDeleted) && delivered < uint64(r.cfg.MaxDeliver):
+		// Its checkpoint was stored before the task was published, so a
+		// read that does not find it is behind. Dropping the task would
+		// strand the thread: a client's Resume publishes it again under the
+		// same message id, which the stream discards as a duplicate.
+		log.Warn("checkpoint not found; the task runs again", "delivery", delivered, "err", err)
+		_ = m.NakWithDelay(r.cfg.RetryDelay * time.Duration(delivered))
+		return
 	case errors.Is(err, graph.ErrUnknownTask) || errors.Is(err, saver.ErrNotFound) || errors.Is(err, saver.ErrDeleted):
 		log.Error("dropping task", "err", err)
 		_ = m.Term()

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -157,9 +159,9 @@ have not run (after an update, a crash or a static interrupt) run now. With
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			var resumeValue *any
 			if value != "" {
-				var v any
-				if err := json.Unmarshal([]byte(value), &v); err != nil {
-					return usagef("resume: --value: malformed JSON: %v", err)
+				v, err := parseResumeValue([]byte(value))
+				if err != nil {
+					return usagef("resume: --value: %v", err)
 				}
 				resumeValue = &v
 			}
@@ -204,7 +206,24 @@ func parseValues(text string) (demo.State, error) {
 	if err := dec.Decode(&v); err != nil {
 		return demo.State{}, fmt.Errorf("malformed JSON: %v", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return demo.State{}, fmt.Errorf("malformed JSON: more after the values at offset %d", dec.InputOffset())
+	}
 	return v.state()
+}
+
+// parseResumeValue reads resume's value: any one JSON value.
+func parseResumeValue(text []byte) (any, error) {
+	var v any
+	if err := json.Unmarshal(text, &v); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			// the only type error decoding into an any: a number
+			// beyond float64's range
+			return nil, fmt.Errorf("%s at offset %d is out of range of a 64-bit float", te.Value, te.Offset)
+		}
+		return nil, fmt.Errorf("malformed JSON: %v", err)
+	}
+	return v, nil
 }
 
 // update applies state to the thread's checkpoint (the latest if "") as

@@ -348,9 +348,9 @@ func (h *uiServer) resume(w http.ResponseWriter, r *http.Request) {
 	}
 	var value *any
 	if len(req.Value) > 0 {
-		var v any
-		if err := json.Unmarshal(req.Value, &v); err != nil {
-			fail(w, usagef("resume: value: malformed JSON: %v", err))
+		v, err := parseResumeValue(req.Value)
+		if err != nil {
+			fail(w, usagef("resume: value: %v", err))
 			return
 		}
 		value = &v
