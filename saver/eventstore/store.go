@@ -259,12 +259,21 @@ func (s *Store) view(ctx context.Context, thread string, fn func(t *event.Thread
 // the log, without it the cached state serves (it is folded from the log
 // only if there is none).
 func (s *Store) viewAt(ctx context.Context, thread string, fresh bool, fn func(t *event.Thread) error) error {
+	return s.viewAtSynced(ctx, thread, fresh, nil, fn)
+}
+
+// viewAtSynced is viewAt that also tells, in synced when not nil, whether
+// it read the state from the log.
+func (s *Store) viewAtSynced(ctx context.Context, thread string, fresh bool, synced *bool, fn func(t *event.Thread) error) error {
 	c := s.acquire(thread)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if fresh || c.t == nil {
 		if err := s.sync(ctx, c, thread); err != nil {
 			return err
+		}
+		if synced != nil {
+			*synced = true
 		}
 	}
 	return fn(c.t)
@@ -477,9 +486,12 @@ func (s *Store) GetTuple(ctx context.Context, cfg saver.Config) (*saver.Tuple, e
 // GetTupleCached implements saver.CachedGetter: a thread the store has
 // cached answers without a read of the log, unless the checkpoint is not
 // there (the cache may be behind).
+// A thread not cached yet is read from the log once, not twice: that read
+// is as fresh as GetTuple's.
 func (s *Store) GetTupleCached(ctx context.Context, cfg saver.Config) (*saver.Tuple, error) {
-	tu, err := s.get(ctx, cfg, false)
-	if errors.Is(err, saver.ErrNotFound) {
+	var synced bool
+	tu, err := s.getSynced(ctx, cfg, false, &synced)
+	if errors.Is(err, saver.ErrNotFound) && !synced {
 		return s.get(ctx, cfg, true)
 	}
 	return tu, err
@@ -488,11 +500,17 @@ func (s *Store) GetTupleCached(ctx context.Context, cfg saver.Config) (*saver.Tu
 // get returns the tuple cfg names, from a state caught up with the log when
 // fresh, else from the cached one (see viewAt).
 func (s *Store) get(ctx context.Context, cfg saver.Config, fresh bool) (*saver.Tuple, error) {
+	return s.getSynced(ctx, cfg, fresh, nil)
+}
+
+// getSynced is get that also tells, in synced when not nil, whether the
+// state was read from the log in this call.
+func (s *Store) getSynced(ctx context.Context, cfg saver.Config, fresh bool, synced *bool) (*saver.Tuple, error) {
 	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
 		return nil, err
 	}
 	var tu *saver.Tuple
-	err := s.viewAt(ctx, cfg.ThreadID, fresh, func(t *event.Thread) error {
+	err := s.viewAtSynced(ctx, cfg.ThreadID, fresh, synced, func(t *event.Thread) error {
 		var err error
 		tu, err = t.Get(cfg)
 		return err
