@@ -192,7 +192,7 @@ func (l *Log) publish(ctx context.Context, msg *nats.Msg) (uint64, error) {
 }
 
 // request publishes msg with a reply subject of the log's reply
-// subscription and returns the reply.
+// subscription and returns the reply. msg is not modified.
 func (l *Log) request(ctx context.Context, msg *nats.Msg) (*nats.Msg, error) {
 	mux, err := l.mux()
 	if err != nil {
@@ -200,9 +200,13 @@ func (l *Log) request(ctx context.Context, msg *nats.Msg) (*nats.Msg, error) {
 	}
 	reply, ch, done := mux.expect(1)
 	defer done()
-	msg.Reply = reply
+	// A copy per request: an earlier attempt that timed out may still be
+	// queued, or being published, with its own reply subject. Header and
+	// data are only read.
+	out := *msg
+	out.Reply = reply
 	failed := make(chan error, 1)
-	l.sender.send(ctx, msg, failed)
+	l.sender.send(ctx, &out, failed)
 	select {
 	case err := <-failed:
 		return nil, err
