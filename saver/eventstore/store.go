@@ -252,19 +252,14 @@ func checksum(payload []byte) uint32 { return crc32.ChecksumIEEE(payload) | 1 }
 
 // view runs fn on the thread's current state.
 func (s *Store) view(ctx context.Context, thread string, fn func(t *event.Thread) error) error {
-	return s.viewAt(ctx, thread, true, fn)
+	return s.viewAt(ctx, thread, true, nil, fn)
 }
 
 // viewAt runs fn on the thread's state; with fresh it first catches up with
 // the log, without it the cached state serves (it is folded from the log
 // only if there is none).
-func (s *Store) viewAt(ctx context.Context, thread string, fresh bool, fn func(t *event.Thread) error) error {
-	return s.viewAtSynced(ctx, thread, fresh, nil, fn)
-}
-
-// viewAtSynced is viewAt that also tells, in synced when not nil, whether
-// it read the state from the log.
-func (s *Store) viewAtSynced(ctx context.Context, thread string, fresh bool, synced *bool, fn func(t *event.Thread) error) error {
+// When synced is not nil, it is set if the state was read from the log.
+func (s *Store) viewAt(ctx context.Context, thread string, fresh bool, synced *bool, fn func(t *event.Thread) error) error {
 	c := s.acquire(thread)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -510,7 +505,7 @@ func (s *Store) getSynced(ctx context.Context, cfg saver.Config, fresh bool, syn
 		return nil, err
 	}
 	var tu *saver.Tuple
-	err := s.viewAtSynced(ctx, cfg.ThreadID, fresh, synced, func(t *event.Thread) error {
+	err := s.viewAt(ctx, cfg.ThreadID, fresh, synced, func(t *event.Thread) error {
 		var err error
 		tu, err = t.Get(cfg)
 		return err
@@ -653,7 +648,7 @@ func (s *Store) List(ctx context.Context, p saver.ListParams) iter.Seq2[*saver.T
 		// same cache without asking the log again for every one.
 		for _, h := range hits {
 			var tu *saver.Tuple
-			err := s.viewAt(ctx, h.thread, false, func(t *event.Thread) error {
+			err := s.viewAt(ctx, h.thread, false, nil, func(t *event.Thread) error {
 				if t.Has(h.ref) { // gone if deleted since the selection
 					tu = t.Tuple(h.ref)
 				}
