@@ -1,10 +1,12 @@
 package eventlog
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -49,7 +51,26 @@ func (e *TooLargeError) Unwrap() error { return saver.ErrTooLarge }
 
 // MaxAppendBytes implements eventstore.AppendLimiter: the server's max
 // payload less room for the headers of an append.
-func (l *Log) MaxAppendBytes() int { return int(l.nc.MaxPayload() - headerAllowance) }
+func (l *Log) MaxAppendBytes() int { return int(l.serverMaxPayload(false) - headerAllowance) }
+
+// maxPayloadTTL is how long a max payload read from the connection is
+// used before it is read again (a reconnect may reach a server with
+// another): reading it takes the connection's lock, which is contended
+// under many concurrent appends.
+const maxPayloadTTL = time.Second
+
+// serverMaxPayload returns the connection's max payload, cached for
+// maxPayloadTTL unless fresh.
+func (l *Log) serverMaxPayload(fresh bool) int64 {
+	now := time.Now().UnixNano()
+	if v := l.maxPayload.Load(); !fresh && v > 0 && now-l.maxPayloadAt.Load() < int64(maxPayloadTTL) {
+		return v
+	}
+	v := l.nc.MaxPayload()
+	l.maxPayload.Store(v)
+	l.maxPayloadAt.Store(now)
+	return v
+}
 
 // MsgID is the Nats-Msg-Id of an append: a hash of the thread, the sequence
 // it expects and the payload. A retried append has the same id and is
@@ -80,16 +101,27 @@ func (l *Log) Append(ctx context.Context, thread string, expect uint64, payload 
 	if err != nil {
 		return 0, err
 	}
-	if limit := l.MaxAppendBytes(); len(payload) > limit {
-		return 0, &TooLargeError{Thread: thread, Size: len(payload), Max: int64(limit)}
+	tooLarge := func() error {
+		return &TooLargeError{Thread: thread, Size: len(payload), Max: l.serverMaxPayload(true) - headerAllowance}
+	}
+	if len(payload) > l.MaxAppendBytes() && int64(len(payload)) > l.serverMaxPayload(true)-headerAllowance {
+		return 0, tooLarge()
 	}
 	id := MsgID(thread, expect, payload)
-	msg := &nats.Msg{Subject: subj, Data: payload, Header: nats.Header{ThreadHeader: []string{escape(thread)}}}
+	msg := &nats.Msg{Subject: subj, Data: payload, Header: nats.Header{
+		ThreadHeader:                        []string{escape(thread)},
+		jetstream.ExpectedLastSubjSeqHeader: []string{strconv.FormatUint(expect, 10)},
+		jetstream.MsgIDHeader:               []string{id},
+	}}
 	for attempt := 1; ; attempt++ {
-		seq, err := l.publish(ctx, msg, expect, id)
+		seq, err := l.publish(ctx, msg)
 		switch {
 		case err == nil:
 			return seq, nil
+		case errors.Is(err, nats.ErrMaxPayload):
+			// The connection's server takes less than the cached max said
+			// (a reconnect): nothing was sent.
+			return 0, tooLarge()
 		case isWrongLastSequence(err):
 			if attempt > 1 {
 				// An earlier attempt may have landed without its ack.
@@ -129,14 +161,120 @@ func backoff(ctx context.Context, d time.Duration) {
 	}
 }
 
-func (l *Log) publish(ctx context.Context, msg *nats.Msg, expect uint64, id string) (uint64, error) {
+// Like jetstream's synchronous publish, a publish that nobody answered
+// ("no responders": a stream leader is being elected) is sent again
+// noResponderRetries times, noResponderWait apart, before it is an error.
+const (
+	noResponderRetries = 2
+	noResponderWait    = 250 * time.Millisecond
+)
+
+// publish sends msg, an append with its expected-sequence and id headers,
+// and waits for the stream's ack: one request of its own, through the
+// log's reply subscription (see replies), bounded by the log's timeout.
+func (l *Log) publish(ctx context.Context, msg *nats.Msg) (uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
-	ack, err := l.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(expect), jetstream.WithMsgID(id))
-	if err != nil {
-		return 0, err
+	for try := 0; ; try++ {
+		resp, err := l.request(ctx, msg)
+		if errors.Is(err, nats.ErrNoResponders) {
+			if try < noResponderRetries && ctx.Err() == nil {
+				backoff(ctx, noResponderWait)
+				continue
+			}
+			return 0, jetstream.ErrNoStreamResponse
+		}
+		if err != nil {
+			return 0, err
+		}
+		return pubAck(resp.Data)
 	}
-	return ack.Sequence, nil
+}
+
+// request publishes msg with a reply subject of the log's reply
+// subscription and returns the reply. msg is not modified.
+func (l *Log) request(ctx context.Context, msg *nats.Msg) (*nats.Msg, error) {
+	mux, err := l.mux()
+	if err != nil {
+		return nil, err
+	}
+	reply, ch, done := mux.expect(1)
+	defer done()
+	// A copy per request: an earlier attempt that timed out may still be
+	// queued, or being published, with its own reply subject. Header and
+	// data are only read.
+	out := *msg
+	out.Reply = reply
+	failed := make(chan error, 1)
+	l.sender.send(ctx, &out, failed)
+	select {
+	case err := <-failed:
+		return nil, err
+	case m := <-ch:
+		if status := m.Header.Get("Status"); len(m.Data) == 0 && status != "" {
+			if status == "503" {
+				return nil, nats.ErrNoResponders
+			}
+			return nil, fmt.Errorf("publish: status %s %s", status, m.Header.Get("Description"))
+		}
+		return m, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// plainPubAck reads the common ack, {"stream":"<name>","seq":<n>} with
+// nothing else or more fields after seq, without the reflection of
+// encoding/json (an ack per append); anything else is not ok and is
+// decoded in full.
+func plainPubAck(data []byte) (uint64, bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(`{"stream":"`))
+	if !ok {
+		return 0, false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end <= 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return 0, false
+	}
+	if rest, ok = bytes.CutPrefix(rest[end+1:], []byte(`,"seq":`)); !ok {
+		return 0, false
+	}
+	n := 0
+	for n < len(rest) && n < 20 && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	if n == 0 || n == len(rest) || (rest[n] != '}' && rest[n] != ',') {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(string(rest[:n]), 10, 64)
+	return seq, err == nil
+}
+
+// pubAckReply is the stream's answer to a publish.
+type pubAckReply struct {
+	Error  *jetstream.APIError `json:"error,omitempty"`
+	Stream string              `json:"stream"`
+	Seq    uint64              `json:"seq"`
+}
+
+// pubAck returns the sequence a publish's ack gives, or the error the
+// stream answered with (a *jetstream.APIError, as jetstream's publish
+// returns it).
+func pubAck(data []byte) (uint64, error) {
+	if seq, ok := plainPubAck(data); ok {
+		return seq, nil
+	}
+	var a pubAckReply
+	if err := json.Unmarshal(data, &a); err != nil {
+		return 0, jetstream.ErrInvalidJSAck
+	}
+	if a.Error != nil {
+		return 0, fmt.Errorf("nats: %w", a.Error)
+	}
+	if a.Stream == "" {
+		return 0, jetstream.ErrInvalidJSAck
+	}
+	return a.Seq, nil
 }
 
 // landed reports the sequence of the subject's last message if it carries id.

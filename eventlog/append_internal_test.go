@@ -34,3 +34,39 @@ func TestLandedRecognizesAnEarlierAttempt(t *testing.T) {
 }
 
 func errTimeoutForTest() error { return context.DeadlineExceeded }
+
+// The fast reading of a plain ack gives what decoding it in full gives,
+// and leaves every other answer to the full decoding.
+func TestPubAckReadsPlainAcksAndDefersTheRest(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		data  string
+		seq   uint64
+		plain bool
+		err   bool
+	}{
+		{`{"stream":"JETGRAPH","seq":42}`, 42, true, false},
+		{`{"stream":"JETGRAPH","seq":7,"duplicate":true}`, 7, true, false},
+		{`{"stream":"S","seq":18446744073709551615}`, 1<<64 - 1, true, false},
+		{`{"stream":"JETGRAPH","domain":"hub","seq":9}`, 9, false, false},
+		{`{"stream":"a\"b","seq":3}`, 3, false, false},
+		{`{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 5"},"stream":"JETGRAPH","seq":0}`, 0, false, true},
+		{`{"stream":"JETGRAPH","seq":12`, 0, false, true},
+		{`{"stream":"JETGRAPH","seq":}`, 0, false, true},
+		{`{"stream":"","seq":1}`, 0, false, true},
+		{`not json`, 0, false, true},
+	} {
+		seq, ok := plainPubAck([]byte(c.data))
+		if ok != c.plain || ok && seq != c.seq {
+			t.Errorf("plainPubAck(%s) = %d, %v; want %d, %v", c.data, seq, ok, c.seq, c.plain)
+		}
+		seq, err := pubAck([]byte(c.data))
+		if (err != nil) != c.err || err == nil && seq != c.seq {
+			t.Errorf("pubAck(%s) = %d, %v; want %d, error %v", c.data, seq, err, c.seq, c.err)
+		}
+	}
+	_, err := pubAck([]byte(`{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 5"},"stream":"JETGRAPH","seq":0}`))
+	if !isWrongLastSequence(err) || actualSeq(err) != 5 {
+		t.Fatalf("a refused append's ack: %v, want wrong last sequence 5", err)
+	}
+}

@@ -8,6 +8,13 @@
 // retried append is stored once. The stream sequence of a message is the
 // event's sequence.
 //
+// A Log is shared by many goroutines on one connection. Concurrent appends
+// pipeline: each joins a queue that whichever appender finds the
+// connection free publishes back to back, and each waits for its own
+// acknowledgement, routed to it over one reply subscription; none waits
+// for another's round trip, and each stays conditional on its own
+// thread's expected sequence.
+//
 // Log implements eventstore.Log and eventstore.Truncater; saver/natsjs builds
 // the saver on it. Read and ReadRange read a thread's events, Tail follows a
 // thread live for audit.

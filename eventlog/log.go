@@ -28,9 +28,16 @@ type Log struct {
 
 	read atomic.Uint64 // messages read, for tests and metrics
 
-	batchOnce sync.Once
-	batch     *batcher
-	batchErr  error
+	sender sender
+
+	repliesOnce sync.Once
+	replies     *replies
+	repliesErr  error
+
+	// maxPayload caches the connection's max payload (reading it takes the
+	// connection's lock, which its flusher holds while it writes), and
+	// when it was read, in Unix nanoseconds.
+	maxPayload, maxPayloadAt atomic.Int64
 }
 
 var (
@@ -52,7 +59,14 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error) 
 	if err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
 	}
-	return &Log{js: js, nc: js.Conn(), stream: stream, cfg: cfg, api: apiPrefix(js.Options())}, nil
+	nc := js.Conn()
+	return &Log{js: js, nc: nc, stream: stream, cfg: cfg, api: apiPrefix(js.Options()), sender: sender{nc: nc}}, nil
+}
+
+// mux returns the log's reply subscription, made on first use.
+func (l *Log) mux() (*replies, error) {
+	l.repliesOnce.Do(func() { l.replies, l.repliesErr = newReplies(l.nc) })
+	return l.replies, l.repliesErr
 }
 
 func apiPrefix(o jetstream.JetStreamOptions) string {

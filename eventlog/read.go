@@ -219,11 +219,11 @@ func (l *Log) nextBatch(ctx context.Context, subj string, from uint64) ([]event.
 	if err != nil {
 		return nil, false, err
 	}
-	l.batchOnce.Do(func() { l.batch, l.batchErr = newBatcher(l.nc) })
-	if l.batchErr != nil {
-		return nil, false, l.batchErr
+	mux, err := l.mux()
+	if err != nil {
+		return nil, false, err
 	}
-	replies, done, err := l.batch.request(l.api+"DIRECT.GET."+l.cfg.Stream, req)
+	replies, done, err := mux.request(l.api+"DIRECT.GET."+l.cfg.Stream, req, readBatch+2)
 	if err != nil {
 		return nil, false, err
 	}

@@ -263,19 +263,23 @@ func checksum(payload []byte) uint32 { return crc32.ChecksumIEEE(payload) | 1 }
 
 // view runs fn on the thread's current state.
 func (s *Store) view(ctx context.Context, thread string, fn func(t *event.Thread) error) error {
-	return s.viewAt(ctx, thread, true, fn)
+	return s.viewAt(ctx, thread, true, nil, fn)
 }
 
 // viewAt runs fn on the thread's state; with fresh it first catches up with
 // the log, without it the cached state serves (it is folded from the log
 // only if there is none).
-func (s *Store) viewAt(ctx context.Context, thread string, fresh bool, fn func(t *event.Thread) error) error {
+// When synced is not nil, it is set if the state was read from the log.
+func (s *Store) viewAt(ctx context.Context, thread string, fresh bool, synced *bool, fn func(t *event.Thread) error) error {
 	c := s.acquire(thread)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if fresh || c.t == nil {
 		if err := s.sync(ctx, c, thread); err != nil {
 			return err
+		}
+		if synced != nil {
+			*synced = true
 		}
 	}
 	return fn(c.t)
@@ -495,9 +499,12 @@ func (s *Store) GetTuple(ctx context.Context, cfg saver.Config) (*saver.Tuple, e
 // GetTupleCached implements saver.CachedGetter: a thread the store has
 // cached answers without a read of the log, unless the checkpoint is not
 // there (the cache may be behind).
+// A thread not cached yet is read from the log once, not twice: that read
+// is as fresh as GetTuple's.
 func (s *Store) GetTupleCached(ctx context.Context, cfg saver.Config) (*saver.Tuple, error) {
-	tu, err := s.get(ctx, cfg, false)
-	if errors.Is(err, saver.ErrNotFound) {
+	var synced bool
+	tu, err := s.getSynced(ctx, cfg, false, &synced)
+	if errors.Is(err, saver.ErrNotFound) && !synced {
 		return s.get(ctx, cfg, true)
 	}
 	return tu, err
@@ -506,11 +513,17 @@ func (s *Store) GetTupleCached(ctx context.Context, cfg saver.Config) (*saver.Tu
 // get returns the tuple cfg names, from a state caught up with the log when
 // fresh, else from the cached one (see viewAt).
 func (s *Store) get(ctx context.Context, cfg saver.Config, fresh bool) (*saver.Tuple, error) {
+	return s.getSynced(ctx, cfg, fresh, nil)
+}
+
+// getSynced is get that also tells, in synced when not nil, whether the
+// state was read from the log in this call.
+func (s *Store) getSynced(ctx context.Context, cfg saver.Config, fresh bool, synced *bool) (*saver.Tuple, error) {
 	if err := saver.ValidateThread(cfg.ThreadID); err != nil {
 		return nil, err
 	}
 	var tu *saver.Tuple
-	err := s.viewAt(ctx, cfg.ThreadID, fresh, func(t *event.Thread) error {
+	err := s.viewAt(ctx, cfg.ThreadID, fresh, synced, func(t *event.Thread) error {
 		var err error
 		tu, err = t.Get(cfg)
 		return err
@@ -653,7 +666,7 @@ func (s *Store) List(ctx context.Context, p saver.ListParams) iter.Seq2[*saver.T
 		// same cache without asking the log again for every one.
 		for _, h := range hits {
 			var tu *saver.Tuple
-			err := s.viewAt(ctx, h.thread, false, func(t *event.Thread) error {
+			err := s.viewAt(ctx, h.thread, false, nil, func(t *event.Thread) error {
 				if t.Has(h.ref) { // gone if deleted since the selection
 					tu = t.Tuple(h.ref)
 				}

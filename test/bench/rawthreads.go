@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/natsembed"
 )
 
@@ -24,7 +26,46 @@ func rawThreadsEmbedded(ctx context.Context, o options, out *printer) error {
 		return err
 	}
 	defer nc.Close()
-	return rawThreads(ctx, js, 1, "embedded", o, out)
+	if err := rawThreads(ctx, js, 1, "embedded", o, out); err != nil {
+		return err
+	}
+	return appendThreads(ctx, js, o, out)
+}
+
+// appendThreads is rawThreads through the event log: C goroutines each
+// append 64-byte events to a thread of their own with eventlog.Append
+// (expected sequence, message id, thread header), the same number as
+// rawThreads, on the same server. Between the raw figure and the invokes
+// of the threads figures, it shows what the log adds.
+func appendThreads(ctx context.Context, js jetstream.JetStream, o options, out *printer) error {
+	l, err := eventlog.New(ctx, js, eventlog.Config{Stream: "APPENDT", Prefix: "appendt"})
+	if err != nil {
+		return err
+	}
+	payload := make([]byte, 64)
+	for _, c := range o.threads {
+		n := max(o.k, (4000+c-1)/c)
+		lasts := make([]uint64, c)
+		app := func(ctx context.Context, w, _ int) error {
+			seq, err := l.Append(ctx, fmt.Sprintf("t%d-%d", c, w), lasts[w], payload)
+			lasts[w] = seq
+			return err
+		}
+		if _, _, err := concurrently(ctx, c, 10, app); err != nil {
+			return fmt.Errorf("%d threads: warm-up: %w", c, err)
+		}
+		runtime.GC()
+		lat, elapsed, err := concurrently(ctx, c, n, app)
+		if err != nil {
+			return fmt.Errorf("%d threads: %w", c, err)
+		}
+		out.print(map[string]any{
+			"bench": "threads_append", "server": "embedded", "threads": c, "appends": c * n,
+			"appends_per_s": round(float64(c*n)/elapsed.Seconds(), 0),
+			"p50_us":        us(percentile(lat, 0.50)), "p99_us": us(percentile(lat, 0.99)),
+		})
+	}
+	return nil
 }
 
 // rawThreadsCluster is rawThreadsEmbedded on a 3-node loopback cluster,
@@ -46,7 +87,8 @@ func rawThreadsCluster(ctx context.Context, replicas int, o options, out *printe
 // rawThreads: for each C of o.threads, C goroutines each publish 64-byte
 // messages on a subject of its own, with the expected-sequence header, one
 // at a time, through the async publish API (one shared reply
-// subscription), as the event log appends.
+// subscription), as the event log appends, after an untimed round at the
+// same C.
 func rawThreads(ctx context.Context, js jetstream.JetStream, replicas int, server string, o options, out *printer) error {
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: "RAWT", Subjects: []string{"rawt.>"}, Storage: jetstream.FileStorage, Replicas: replicas,
@@ -80,9 +122,15 @@ func rawThreads(ctx context.Context, js jetstream.JetStream, replicas int, serve
 		// about 4,000 in all.
 		n := max(o.k, (4000+c-1)/c)
 		lasts := make([]uint64, c)
-		lat, elapsed, err := concurrently(ctx, c, n, func(ctx context.Context, w, _ int) error {
+		pub := func(ctx context.Context, w, _ int) error {
 			return publish(ctx, fmt.Sprintf("rawt.%d.%d", c, w), &lasts[w])
-		})
+		}
+		// An untimed round at the same C first, as the threads figures have.
+		if _, _, err := concurrently(ctx, c, 10, pub); err != nil {
+			return fmt.Errorf("%d threads: warm-up: %w", c, err)
+		}
+		runtime.GC()
+		lat, elapsed, err := concurrently(ctx, c, n, pub)
 		if err != nil {
 			return fmt.Errorf("%d threads: %w", c, err)
 		}
