@@ -142,6 +142,12 @@ func (l *Log) Append(ctx context.Context, thread string, expect uint64, payload 
 				actual = last
 			}
 			return 0, &saver.ConflictError{ThreadID: thread, Reason: "another append came first", Expected: expect, Actual: actual}
+		case isDuplicateInProcess(err) && attempt < maxBusyAttempts && ctx.Err() == nil:
+			// A replicated stream is still applying an earlier attempt of
+			// this very append: once it has, sending it again gets that
+			// attempt's ack (same message id) or a conflict we check above.
+			backoff(ctx, time.Duration(attempt)*time.Millisecond)
+			continue
 		case retryable(err) && attempt < maxAttempts && ctx.Err() == nil:
 			backoff(ctx, time.Duration(attempt)*100*time.Millisecond)
 			continue
@@ -297,6 +303,18 @@ func isWrongLastSequence(err error) bool {
 	}
 	return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
+}
+
+// duplicateInProcess is the server's code for a message id whose first
+// message is still being applied (JSStreamDuplicateMessageConflict); the
+// client library has no constant for it.
+const duplicateInProcess = 10158
+
+// isDuplicateInProcess matches the refusal of a message sent again while
+// its first copy is still in flight on a replicated stream.
+func isDuplicateInProcess(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == duplicateInProcess
 }
 
 // isBusy matches the replicated stream's wrong-last-sequence code (10164),

@@ -2,7 +2,10 @@ package eventlog
 
 import (
 	"context"
+	"fmt"
 	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jetgraph/jetgraph/natsembed/natstest"
 )
@@ -68,5 +71,18 @@ func TestPubAckReadsPlainAcksAndDefersTheRest(t *testing.T) {
 	_, err := pubAck([]byte(`{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 5"},"stream":"JETGRAPH","seq":0}`))
 	if !isWrongLastSequence(err) || actualSeq(err) != 5 {
 		t.Fatalf("a refused append's ack: %v, want wrong last sequence 5", err)
+	}
+}
+
+// A message id still in flight on a replicated stream (10158) is a reason
+// to send the append again, not an error for the caller; a conflict is not.
+func TestDuplicateInProcessIsRetriedNotAConflict(t *testing.T) {
+	inProcess := fmt.Errorf("publish: %w", &jetstream.APIError{Code: 409, ErrorCode: 10158, Description: "duplicate message id is in process"})
+	if !isDuplicateInProcess(inProcess) || isWrongLastSequence(inProcess) {
+		t.Fatalf("10158 classified wrong: in process %v, wrong last sequence %v", isDuplicateInProcess(inProcess), isWrongLastSequence(inProcess))
+	}
+	conflict := &jetstream.APIError{Code: 400, ErrorCode: jetstream.JSErrCodeStreamWrongLastSequence, Description: "wrong last sequence: 7"}
+	if isDuplicateInProcess(conflict) {
+		t.Fatal("a wrong-last-sequence refusal taken for a message in process")
 	}
 }
