@@ -6,12 +6,23 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jetgraph/jetgraph/eventlog"
 )
 
 // Connect dials the NATS server(s) at url (comma separated) and returns a
-// saver on them. Close closes the connection.
+// saver on them. Close closes the connection. With cfg.Tenant the
+// connection's replies come on the tenant's inbox prefix (InboxPrefix).
+// Credentials go in opts (see Auth), not in url.
 func Connect(ctx context.Context, url string, cfg Config, opts ...nats.Option) (*Saver, error) {
-	nc, err := nats.Connect(url, append([]nats.Option{nats.Name("jetgraph"), nats.MaxReconnects(-1)}, opts...)...)
+	base := []nats.Option{nats.Name("jetgraph"), nats.MaxReconnects(-1)}
+	if cfg.Tenant != "" {
+		if err := eventlog.CheckTenant(cfg.Tenant); err != nil {
+			return nil, err
+		}
+		base = append(base, nats.CustomInboxPrefix(InboxPrefix(cfg.Tenant)))
+	}
+	nc, err := nats.Connect(url, append(base, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", redactURLs(url), err)
 	}
