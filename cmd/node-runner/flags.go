@@ -61,23 +61,12 @@ const urlSecret = "--nats: the URL carries a password or token, which anyone on 
 	"put the user in $NATS_USER and the password in $NATS_PASSWORD or --password-file (a token in $NATS_TOKEN), " +
 	"or use --creds or --nkey"
 
-// hasSecret reports whether one of the comma-separated URLs holds a
-// password or a token.
-func hasSecret(urls string) bool {
-	for _, p := range strings.Split(urls, ",") {
-		if scheme := strings.Index(p, "://"); scheme >= 0 && strings.Contains(p[scheme+3:], "@") {
-			return true
-		}
-	}
-	return false
-}
-
 func (c *connFlags) check(fs *flag.FlagSet) error {
 	if (c.url == "") == (c.embedded == "") {
 		return usagef("pass exactly one of --nats URL (or $NATS_URL) and --embedded DIR")
 	}
 	fs.Visit(func(f *flag.Flag) { c.urlFromFlag = c.urlFromFlag || f.Name == "nats" })
-	if c.urlFromFlag && hasSecret(c.url) {
+	if c.urlFromFlag && natsjs.URLHasSecret(c.url) {
 		return usagef("%s", urlSecret)
 	}
 	return c.checkCreds()

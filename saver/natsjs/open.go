@@ -3,6 +3,7 @@ package natsjs
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -33,6 +34,23 @@ func Connect(ctx context.Context, url string, cfg Config, opts ...nats.Option) (
 	}
 	return s, nil
 }
+
+// URLHasSecret reports whether one of the comma-separated NATS URLs
+// carries a password or a token (anything before an '@'). Commands refuse
+// such a URL on their command line, which any user of the machine can
+// read in ps, and take the secret from a file or the environment instead.
+func URLHasSecret(urls string) bool {
+	for _, p := range strings.Split(urls, ",") {
+		if _, rest, ok := strings.Cut(p, "://"); ok && strings.Contains(rest, "@") {
+			return true
+		}
+	}
+	return false
+}
+
+// RedactURLs returns the comma-separated URLs with any password or token
+// hidden, for messages and logs.
+func RedactURLs(urls string) string { return redactURLs(urls) }
 
 // FromConn returns a saver on the connection nc, which the saver owns:
 // Close closes it. Connect and the embedded server of saver/open build on
