@@ -26,6 +26,11 @@ import (
 	"github.com/jetgraph/jetgraph/saver/natsjs"
 )
 
+// jsStreamSubjectOverlap is the JetStream API error code for a stream
+// whose subjects overlap another's (nats-server's JSStreamSubjectOverlapErr;
+// nats.go names no constant for it).
+const jsStreamSubjectOverlap jetstream.ErrorCode = 10065
+
 // confFile is the permission set the README shows and operators deploy.
 const confFile = "../../deploy/nats-tenants.conf"
 
@@ -292,6 +297,16 @@ func TestTenantIsConfinedToItsOwnThreads(t *testing.T) {
 	a.denied(t, "delete the blob bucket", "$JS.API.STREAM.DELETE.OBJ_jetgraph-b-blobs", func(ctx context.Context) error {
 		return a.js.DeleteObjectStore(ctx, "jetgraph-b-blobs")
 	})
+
+	// a's own stream cannot take over b's subjects once b's stream holds
+	// them: the server refuses overlapping subjects (which is why the
+	// README says to create every tenant's streams before handing out
+	// its credentials).
+	_, err := a.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "JETGRAPH_a_TASKS", Subjects: []string{"jetgraph.tenant.b.thread.>"}})
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode != jsStreamSubjectOverlap {
+		t.Fatalf("a's stream over b's subjects: err %v, want subjects overlap", err)
+	}
 
 	// Replies to b's inbox: a cannot listen in.
 	a.denied(t, "subscribe to b's inbox", "_INBOX_jetgraph_b.>", func(ctx context.Context) error {
