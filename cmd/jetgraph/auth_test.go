@@ -65,6 +65,10 @@ func TestServeTenantsAndCredentialsFromEnvAndFiles(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "$JETGRAPH_NATS_PASSWORD") || strings.Contains(r.stderr+r.stdout, "pw-a-") {
 		t.Fatalf("--saver with a password: %+v", r)
 	}
+	r = jg(t, nil, "", "projector", "--once", "--nats", inline)
+	if r.code != 2 || !strings.Contains(r.stderr, "$JETGRAPH_NATS_PASSWORD") || strings.Contains(r.stderr+r.stdout, "pw-a-") {
+		t.Fatalf("projector --nats with a password: %+v", r)
+	}
 	// In $JETGRAPH_SAVER it is not on the command line: accepted.
 	if out := ok(t, map[string]string{"JETGRAPH_SAVER": inline, "JETGRAPH_TENANT": "a"}, "", "threads"); !strings.Contains(out, "t1") {
 		t.Fatalf("threads by $JETGRAPH_SAVER with a password: %q", out)
