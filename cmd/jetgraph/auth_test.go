@@ -49,6 +49,13 @@ func TestServeTenantsAndCredentialsFromEnvAndFiles(t *testing.T) {
 		t.Fatalf("tenant a's state = %+v", st)
 	}
 
+	// The projector service and rebuild use the tenant's snapshot bucket,
+	// which is all the permissions allow.
+	if out := ok(t, a, "", "projector", "--once"); !strings.Contains(out, "projecting stream JETGRAPH_a_EVENTS") || !strings.Contains(out, "caught up") {
+		t.Fatalf("projector --once as tenant a: %q", out)
+	}
+	ok(t, a, "", "rebuild")
+
 	// Tenant b, its password in a file: the same thread id is not a's.
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("pw-b-"+t.Name()+"\n"), 0o600); err != nil {

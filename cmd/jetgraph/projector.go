@@ -64,7 +64,9 @@ func runProjector(ctx context.Context, stdout io.Writer, url, data string, nf na
 	}
 	defer s.Close(context.WithoutCancel(ctx)) //nolint:errcheck // the projector's own stop is what reports
 	l := s.EventLog()
-	p, err := projector.New(ctx, l, projector.Config{Replicas: replicas})
+	pc := natsjs.TenantNames(s.Tenant()).Projector // the tenant's bucket, if any
+	pc.Replicas = replicas
+	p, err := projector.New(ctx, l, pc)
 	if err != nil {
 		return fmt.Errorf("projector: %w", err)
 	}
