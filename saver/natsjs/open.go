@@ -14,7 +14,8 @@ import (
 // Connect dials the NATS server(s) at url (comma separated) and returns a
 // saver on them. Close closes the connection. With cfg.Tenant the
 // connection's replies come on the tenant's inbox prefix (InboxPrefix).
-// Credentials go in opts (see Auth), not in url.
+// Credentials go in opts (nats.UserInfo, nats.UserCredentials,
+// nats.NkeyOptionFromSeed, ...) rather than in url.
 func Connect(ctx context.Context, url string, cfg Config, opts ...nats.Option) (*Saver, error) {
 	base := []nats.Option{nats.Name("jetgraph"), nats.MaxReconnects(-1)}
 	if cfg.Tenant != "" {
@@ -36,12 +37,19 @@ func Connect(ctx context.Context, url string, cfg Config, opts ...nats.Option) (
 }
 
 // URLHasSecret reports whether one of the comma-separated NATS URLs
-// carries a password or a token (anything before an '@'). Commands refuse
-// such a URL on their command line, which any user of the machine can
-// read in ps, and take the secret from a file or the environment instead.
+// carries a password or a token (anything before an '@' in the authority,
+// with or without a scheme). Commands refuse such a URL on their command
+// line, which any user of the machine can read in ps, and take the secret
+// from a file or the environment instead.
 func URLHasSecret(urls string) bool {
 	for _, p := range strings.Split(urls, ",") {
-		if _, rest, ok := strings.Cut(p, "://"); ok && strings.Contains(rest, "@") {
+		if _, rest, ok := strings.Cut(p, "://"); ok {
+			p = rest
+		}
+		if i := strings.IndexAny(p, "/?#"); i >= 0 {
+			p = p[:i]
+		}
+		if strings.Contains(p, "@") {
 			return true
 		}
 	}
