@@ -1,14 +1,7 @@
 package natsembed_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,6 +12,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/jetgraph/jetgraph/natsembed"
+	"github.com/jetgraph/jetgraph/natsembed/natstest"
 )
 
 // start starts a listening server with o and stops it when the test ends.
@@ -146,12 +140,12 @@ func TestStartRejectsBadAuth(t *testing.T) {
 
 func TestTLS(t *testing.T) {
 	t.Parallel()
-	pki := newPKI(t)
-	srv := start(t, natsembed.Options{TLS: natsembed.TLS{Cert: pki.serverCert, Key: pki.serverKey}})
+	pki := natstest.PKI(t)
+	srv := start(t, natsembed.Options{TLS: natsembed.TLS{Cert: pki.ServerCert, Key: pki.ServerKey}})
 	if _, err := dial(t, srv); err == nil {
 		t.Fatal("plain client without the CA connected to a TLS server")
 	}
-	nc, err := dial(t, srv, nats.RootCAs(pki.ca))
+	nc, err := dial(t, srv, nats.RootCAs(pki.CA))
 	if err != nil {
 		t.Fatalf("TLS client with the CA refused: %v", err)
 	}
@@ -165,85 +159,12 @@ func TestTLS(t *testing.T) {
 
 func TestTLSClientCertificate(t *testing.T) {
 	t.Parallel()
-	pki := newPKI(t)
-	srv := start(t, natsembed.Options{TLS: natsembed.TLS{Cert: pki.serverCert, Key: pki.serverKey, ClientCA: pki.ca}})
-	if _, err := dial(t, srv, nats.RootCAs(pki.ca)); err == nil {
+	pki := natstest.PKI(t)
+	srv := start(t, natsembed.Options{TLS: natsembed.TLS{Cert: pki.ServerCert, Key: pki.ServerKey, ClientCA: pki.CA}})
+	if _, err := dial(t, srv, nats.RootCAs(pki.CA)); err == nil {
 		t.Fatal("client without a certificate connected to a server that requires one")
 	}
-	if _, err := dial(t, srv, nats.RootCAs(pki.ca), nats.ClientCert(pki.clientCert, pki.clientKey)); err != nil {
+	if _, err := dial(t, srv, nats.RootCAs(pki.CA), nats.ClientCert(pki.ClientCert, pki.ClientKey)); err != nil {
 		t.Fatalf("client with a certificate the CA signed refused: %v", err)
-	}
-}
-
-// pki is a throwaway CA with a server certificate for 127.0.0.1 and a
-// client certificate, as PEM files in a test directory.
-type pki struct {
-	ca, serverCert, serverKey, clientCert, clientKey string
-}
-
-func newPKI(t *testing.T) pki {
-	t.Helper()
-	dir := t.TempDir()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "jetgraph test CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := pki{ca: filepath.Join(dir, "ca.pem")}
-	writePEM(t, p.ca, "CERTIFICATE", caDER)
-	leaf := func(serial int64, name string, usage x509.ExtKeyUsage) (certFile, keyFile string) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: name},
-			NotBefore:    now.Add(-time.Hour),
-			NotAfter:     now.Add(24 * time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-			IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-			DNSNames:     []string{"localhost"},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		certFile, keyFile = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
-		writePEM(t, certFile, "CERTIFICATE", der)
-		writePEM(t, keyFile, "PRIVATE KEY", keyDER)
-		return certFile, keyFile
-	}
-	p.serverCert, p.serverKey = leaf(2, "server", x509.ExtKeyUsageServerAuth)
-	p.clientCert, p.clientKey = leaf(3, "client", x509.ExtKeyUsageClientAuth)
-	return p
-}
-
-func writePEM(t *testing.T, path, kind string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jetgraph/jetgraph/natsembed/natstest"
 )
 
 // startServe runs serve with args until the test ends and returns its
-// client URL.
+// client URL (nats:// or, with TLS, tls://).
 func startServe(t *testing.T, env map[string]string, args ...string) string {
 	t.Helper()
 	ctx, stop := context.WithCancel(t.Context())
@@ -28,8 +30,9 @@ func startServe(t *testing.T, env map[string]string, args ...string) string {
 	})
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	banner := out.waitFor(t, wctx, "serving JetStream on nats://127.0.0.1:")
-	return strings.Fields(banner[strings.Index(banner, "nats://"):])[0]
+	banner := out.waitFor(t, wctx, " (data in ")
+	const on = "serving JetStream on "
+	return strings.Fields(banner[strings.Index(banner, on)+len(on):])[0]
 }
 
 // serve --config runs the tenants' permission set; the commands connect
@@ -101,5 +104,24 @@ func TestServeUserPassword(t *testing.T) {
 	ok(t, env, "hello\n", "chat", "--thread", "t")
 	if r := jg(t, map[string]string{"JETGRAPH_SAVER": url, "JETGRAPH_NATS_USER": "alice", "JETGRAPH_NATS_PASSWORD": "wrong"}, "", "threads"); r.code != 1 || strings.Contains(r.stderr, "wrong") {
 		t.Fatalf("wrong password: %+v", r)
+	}
+}
+
+// serve --tls-* serves TLS and requires client certificates; the commands
+// trust the CA with --nats-ca and present --nats-cert and --nats-key.
+func TestServeTLS(t *testing.T) {
+	t.Parallel()
+	pki := natstest.PKI(t)
+	url := startServe(t, nil, "--tls-cert", pki.ServerCert, "--tls-key", pki.ServerKey, "--tls-client-ca", pki.CA)
+	env := map[string]string{"JETGRAPH_SAVER": url}
+	if r := jg(t, env, "", "threads", "--nats-ca", pki.CA); r.code != 1 {
+		t.Fatalf("without a client certificate: %+v", r)
+	}
+	if r := jg(t, env, "", "threads", "--nats-cert", pki.ClientCert); r.code != 2 {
+		t.Fatalf("--nats-cert without --nats-key: %+v", r)
+	}
+	ok(t, env, "hello\n", "chat", "--thread", "t", "--nats-ca", pki.CA, "--nats-cert", pki.ClientCert, "--nats-key", pki.ClientKey)
+	if out := ok(t, env, "", "threads", "--nats-ca", pki.CA, "--nats-cert", pki.ClientCert, "--nats-key", pki.ClientKey); !strings.Contains(out, "t") {
+		t.Fatalf("threads over TLS: %q", out)
 	}
 }

@@ -66,8 +66,11 @@ stderr.`,
 			if err != nil {
 				return err
 			}
+			// A nats:// URL is what --saver takes; clients switch to TLS
+			// when the server requires it.
+			url := strings.Replace(srv.ClientURL(), "tls://", "nats://", 1)
 			fmt.Fprintf(a.stdout, "serving JetStream on %s (data in %s); use --saver %s or JETGRAPH_SAVER=%s\n",
-				srv.ClientURL(), a.data, srv.ClientURL(), srv.ClientURL())
+				url, a.data, url, url)
 			<-ctx.Done()
 			fmt.Fprintln(a.stdout, "stopping")
 			return srv.Shutdown(context.WithoutCancel(ctx))

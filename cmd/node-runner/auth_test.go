@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jetgraph/jetgraph/natsembed"
+	"github.com/jetgraph/jetgraph/natsembed/natstest"
 )
 
 // A --nats URL with a password in it is refused, naming where the
@@ -108,5 +109,27 @@ func TestTenantRunnerWithCredentialsFromEnvAndFile(t *testing.T) {
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("runner stopped with %v", err)
+	}
+}
+
+// --tls-ca, --tls-cert and --tls-key reach a server that requires client
+// certificates; without them the client is refused.
+func TestTLSFlags(t *testing.T) {
+	t.Parallel()
+	pki := natstest.PKI(t)
+	srv, err := natsembed.Start(t.Context(), natsembed.Options{Dir: t.TempDir(), Listen: true,
+		TLS: natsembed.TLS{Cert: pki.ServerCert, Key: pki.ServerKey, ClientCA: pki.CA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	url := srv.ClientURL()
+	if err := run(t.Context(), []string{"start", "--nats", url, "--tls-ca", pki.CA, "--threads", "0"}, nil, io.Discard, io.Discard); err == nil {
+		t.Fatal("connected without a client certificate")
+	}
+	var out bytes.Buffer
+	args := []string{"start", "--nats", url, "--tls-ca", pki.CA, "--tls-cert", pki.ClientCert, "--tls-key", pki.ClientKey, "--threads", "0"}
+	if err := run(t.Context(), args, nil, &out, io.Discard); err != nil {
+		t.Fatalf("start over TLS: %v", err)
 	}
 }
