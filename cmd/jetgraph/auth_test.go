@@ -52,6 +52,12 @@ func TestServeTenantsAndCredentialsFromEnvAndFiles(t *testing.T) {
 		t.Fatalf("tenant a's state = %+v", st)
 	}
 
+	// The URL's tenant comes first, for the names and the inbox prefix.
+	byURL := map[string]string{"JETGRAPH_SAVER": url + "?tenant=a", "JETGRAPH_NATS_USER": "tenant-a", "JETGRAPH_NATS_PASSWORD": "pw-a-" + t.Name(), "JETGRAPH_TENANT": "b"}
+	if st := decode[jsonCheckpoint](t, ok(t, byURL, "", "state", "t1", "--json")); st.Messages != 4 {
+		t.Fatalf("tenant a's state by ?tenant=a = %+v", st)
+	}
+
 	// The projector service and rebuild use the tenant's snapshot bucket,
 	// which is all the permissions allow.
 	if out := ok(t, a, "", "projector", "--once"); !strings.Contains(out, "projecting stream JETGRAPH_a_EVENTS") || !strings.Contains(out, "caught up") {

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jetgraph/jetgraph/eventlog"
-	"github.com/jetgraph/jetgraph/saver/natsjs"
 )
 
 // natsFlags say how to authenticate to a NATS server and which tenant's
@@ -48,14 +47,15 @@ func urlSecretError(flag string) error {
 		"(a token in $JETGRAPH_NATS_TOKEN), use --nats-creds or --nats-nkey, or pass the URL in $JETGRAPH_SAVER", flag)
 }
 
-// options returns the connection options the flags ask for.
+// options returns the connection options the flags ask for. The
+// tenant's inbox prefix is natsjs.Connect's to set, from the tenant the
+// saver ends up with.
 func (f natsFlags) options() ([]nats.Option, error) {
 	var opts []nats.Option
 	if f.tenant != "" {
 		if err := eventlog.CheckTenant(f.tenant); err != nil {
 			return nil, usageError{fmt.Errorf("--tenant: %w", err)}
 		}
-		opts = append(opts, nats.CustomInboxPrefix(natsjs.InboxPrefix(f.tenant)))
 	}
 	pass := f.pass
 	if f.passFile != "" {
