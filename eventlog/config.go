@@ -31,6 +31,44 @@ type Config struct {
 	// is an error, not a hang; the caller's context bounds the whole call
 	// (an append may send its request again). Defaults to 5 seconds.
 	Timeout time.Duration
+
+	tenant string // set by ForTenant, checked by validate
+}
+
+// ForTenant returns c with tenant's stream and subject prefix in the
+// fields c leaves empty: stream JETGRAPH_<tenant>_EVENTS, thread subjects
+// jetgraph.tenant.<tenant>.thread.>. Two tenants' names never overlap, nor
+// overlap the defaults, so tenants can share a NATS account, each confined
+// to its own names by permissions (see the README's Security section). An
+// empty tenant returns c unchanged; an invalid one is caught when the log
+// is opened (see CheckTenant).
+func (c Config) ForTenant(tenant string) Config {
+	if tenant == "" {
+		return c
+	}
+	if c.Stream == "" {
+		c.Stream = "JETGRAPH_" + tenant + "_EVENTS"
+	}
+	if c.Prefix == "" {
+		c.Prefix = TenantSubjects(tenant) + ".thread"
+	}
+	c.tenant = tenant
+	return c
+}
+
+// TenantSubjects returns the subject prefix under which every subject of
+// tenant lives: jetgraph.tenant.<tenant>. A tenant's permissions allow
+// <TenantSubjects(tenant)>.> and nothing else of jetgraph's subjects.
+func TenantSubjects(tenant string) string { return "jetgraph.tenant." + tenant }
+
+// CheckTenant reports whether tenant is a valid tenant name: 1 to 64
+// letters, digits, '-' and '_', so that it can be part of a subject token,
+// a stream name and a bucket name alike. It is saver.ErrInvalid if not.
+func CheckTenant(tenant string) error {
+	if tenant == "" || len(tenant) > 64 || strings.Trim(tenant, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
+		return saver.Invalid("tenant", fmt.Sprintf("%q: want 1 to 64 letters, digits, '-' or '_'", tenant))
+	}
+	return nil
 }
 
 func (c Config) withDefaults() Config {
@@ -53,6 +91,11 @@ func (c Config) withDefaults() Config {
 }
 
 func (c Config) validate() error {
+	if c.tenant != "" {
+		if err := CheckTenant(c.tenant); err != nil {
+			return err
+		}
+	}
 	if strings.ContainsAny(c.Stream, ".*> \t\r\n/\\") {
 		return saver.Invalid("eventlog.Config.Stream", fmt.Sprintf("%q is not a stream name", c.Stream))
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 )
 
 // DefaultMaxPayload is the largest message the embedded servers accept
@@ -43,7 +44,45 @@ type Options struct {
 	// Debug logs the server's own messages to stderr. Defaults to false.
 	Debug bool
 
+	// Users are the user/password pairs clients must present. With Users,
+	// NKeys or a ConfigFile that sets authorization, a client without
+	// valid credentials is refused. Defaults to none: no authentication.
+	Users []User
+	// NKeys are the public keys (starting with "U") of the users who
+	// authenticate by signing the server's nonce with their seed.
+	NKeys []string
+	// TLS makes clients connect over TLS. Defaults to none: plain TCP.
+	TLS TLS
+	// ConfigFile is a nats-server configuration file whose authorization
+	// (users, nkeys, accounts, permissions) and TLS settings apply, as in
+	// the tenant permission set of deploy/nats-tenants.conf. The fields
+	// above (directory, name, listen address, payload) override what it
+	// says about those; Users and NKeys are added to its users. Secrets in
+	// it can come from the environment ($VAR). Defaults to none.
+	ConfigFile string
+
 	cluster *clusterOptions
+}
+
+// User is a user name and password a client authenticates with.
+type User struct {
+	// Name is the user name.
+	Name string
+	// Password is the user's password, or a bcrypt hash of it (as
+	// nats-server's configuration accepts).
+	Password string
+}
+
+// TLS names the server's certificate files. Cert and Key go together;
+// with ClientCA the server also requires client certificates signed by it.
+type TLS struct {
+	// Cert is the server's PEM certificate (chain) file.
+	Cert string
+	// Key is the server's PEM private key file.
+	Key string
+	// ClientCA, when set, is a PEM file of the CAs that sign client
+	// certificates: clients without such a certificate are refused.
+	ClientCA string
 }
 
 type clusterOptions struct {
@@ -72,18 +111,28 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = 10 * time.Second
 	}
-	so := &server.Options{
-		ServerName: o.Name,
-		Host:       cmp.Or(o.Host, "127.0.0.1"),
-		Port:       server.RANDOM_PORT,
-		DontListen: !o.Listen,
-		JetStream:  true,
-		StoreDir:   o.Dir,
-		MaxPayload: o.MaxPayload,
-		// A message may be as large as MaxPayload; let clients buffer it.
-		MaxPending: max(int64(o.MaxPayload)*2, 64<<20),
-		NoSigs:     true,
-		NoLog:      !o.Debug,
+	so := &server.Options{}
+	if o.ConfigFile != "" {
+		fo, err := server.ProcessConfigFile(o.ConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("natsembed: config file: %w", err)
+		}
+		so = fo
+	}
+	so.ServerName = o.Name
+	// Loopback unless told otherwise, whatever the config file says.
+	so.Host = cmp.Or(o.Host, "127.0.0.1")
+	so.Port = server.RANDOM_PORT
+	so.DontListen = !o.Listen
+	so.JetStream = true
+	so.StoreDir = o.Dir
+	so.MaxPayload = o.MaxPayload
+	// A message may be as large as MaxPayload; let clients buffer it.
+	so.MaxPending = max(int64(o.MaxPayload)*2, 64<<20)
+	so.NoSigs = true
+	so.NoLog = !o.Debug
+	if err := o.auth(so); err != nil {
+		return nil, err
 	}
 	if o.Listen && o.Port != 0 {
 		so.Port = o.Port
@@ -110,6 +159,37 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, fmt.Errorf("natsembed: server %s not ready within %s", o.Name, wait)
 	}
 	return &Server{srv: srv, opts: o}, nil
+}
+
+// auth adds the users, nkeys and TLS of o to so.
+func (o Options) auth(so *server.Options) error {
+	for _, u := range o.Users {
+		if u.Name == "" || u.Password == "" {
+			return errors.New("natsembed: Options.Users: a user needs a name and a password")
+		}
+		so.Users = append(so.Users, &server.User{Username: u.Name, Password: u.Password})
+	}
+	for _, k := range o.NKeys {
+		if !nkeys.IsValidPublicUserKey(k) {
+			return fmt.Errorf("natsembed: Options.NKeys: %q is not a user's public nkey", k)
+		}
+		so.Nkeys = append(so.Nkeys, &server.NkeyUser{Nkey: k})
+	}
+	t := o.TLS
+	if t == (TLS{}) {
+		return nil
+	}
+	if t.Cert == "" || t.Key == "" {
+		return errors.New("natsembed: Options.TLS: Cert and Key go together")
+	}
+	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: t.Cert, KeyFile: t.Key, CaFile: t.ClientCA, Verify: t.ClientCA != ""})
+	if err != nil {
+		return fmt.Errorf("natsembed: Options.TLS: %w", err)
+	}
+	so.TLSConfig = tc
+	so.TLSVerify = t.ClientCA != ""
+	so.TLSTimeout = 2
+	return nil
 }
 
 // NATS returns the underlying server.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
 )
@@ -71,6 +72,29 @@ type Names struct {
 	Bindings string
 }
 
+// ForTenant returns n with tenant's names in the fields n leaves empty:
+// stream JETGRAPH_<tenant>_TASKS on subject
+// jetgraph.tenant.<tenant>.tasks.run and bindings bucket
+// JETGRAPH_<tenant>_RUNS (consumer names belong to their stream, so they
+// keep the defaults). An empty tenant returns n unchanged. Runners and
+// dispatchers apply it with their saver's tenant (natsjs.Config.Tenant),
+// so only a saver's tenant needs setting.
+func (n Names) ForTenant(tenant string) Names {
+	if tenant == "" {
+		return n
+	}
+	if n.Stream == "" {
+		n.Stream = "JETGRAPH_" + tenant + "_TASKS"
+	}
+	if n.Subject == "" {
+		n.Subject = eventlog.TenantSubjects(tenant) + ".tasks.run"
+	}
+	if n.Bindings == "" {
+		n.Bindings = "JETGRAPH_" + tenant + "_RUNS"
+	}
+	return n
+}
+
 func (n Names) withDefaults() Names {
 	if n.Stream == "" {
 		n.Stream = "JETGRAPH_TASKS"
@@ -108,6 +132,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Saver != nil {
+		c.Names = c.Names.ForTenant(c.Saver.Tenant())
 	}
 	c.Names = c.Names.withDefaults()
 	return c

@@ -26,14 +26,15 @@ type Dispatcher struct {
 var _ graph.Dispatcher = (*Dispatcher)(nil)
 
 // NewDispatcher creates (or updates) the task stream and the bindings
-// bucket names describes and returns a dispatcher over them. s is the
+// bucket names describes (with the saver's tenant's names in the fields it
+// leaves empty, see Names.ForTenant) and returns a dispatcher over them. s is the
 // JetStream saver the client's graphs store in: its thread subjects tell
 // the dispatcher when a thread moved. js and s belong to the caller.
 func NewDispatcher(ctx context.Context, js jetstream.JetStream, s *natsjs.Saver, names Names, replicas int) (*Dispatcher, error) {
 	if js == nil || s == nil {
 		return nil, fmt.Errorf("runner: new dispatcher: nil JetStream or saver")
 	}
-	q, err := openQueue(ctx, js, names, replicas)
+	q, err := openQueue(ctx, js, names.ForTenant(s.Tenant()), replicas)
 	if err != nil {
 		return nil, err
 	}

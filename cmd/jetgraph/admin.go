@@ -123,7 +123,7 @@ otherwise it is quiet (--json prints the sequence it reached).`,
 // line when stdout is a terminal, and returns the sequence it reached.
 func (a *app) rebuild(ctx context.Context, s *natsjs.Saver) (uint64, error) {
 	l := s.EventLog()
-	p, err := projector.New(ctx, l, projector.Config{})
+	p, err := projector.New(ctx, l, natsjs.TenantNames(s.Tenant()).Projector) // the tenant's bucket, if any
 	if err != nil {
 		return 0, err
 	}

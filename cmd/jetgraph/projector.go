@@ -40,7 +40,10 @@ It runs on --nats URL, on a nats:// --saver, or on the embedded server of --data
 			if replicas < 1 || replicas > 5 {
 				return usagef("projector: --replicas %d is not in 1..5", replicas)
 			}
-			return runProjector(cmd.Context(), a.stdout, url, a.data, replicas, rebuild, once)
+			if cmd.Flags().Changed("nats") && natsjs.URLHasSecret(url) {
+				return urlSecretError("projector: --nats")
+			}
+			return runProjector(cmd.Context(), a.stdout, url, a.data, a.nats, replicas, rebuild, once)
 		},
 	}
 	cmd.Flags().StringVar(&url, "nats", "", "NATS server URL(s), comma separated")
@@ -54,14 +57,16 @@ It runs on --nats URL, on a nats:// --saver, or on the embedded server of --data
 // durable consumer that folds every thread of the event stream into the
 // snapshot bucket, for writers that leave snapshots to it
 // (natsjs.ByOther), or rebuilds the bucket from the stream.
-func runProjector(ctx context.Context, stdout io.Writer, url, data string, replicas int, rebuild, once bool) error {
-	s, err := openStream(ctx, url, data, replicas)
+func runProjector(ctx context.Context, stdout io.Writer, url, data string, nf natsFlags, replicas int, rebuild, once bool) error {
+	s, err := openStream(ctx, url, data, nf, replicas)
 	if err != nil {
 		return err
 	}
 	defer s.Close(context.WithoutCancel(ctx)) //nolint:errcheck // the projector's own stop is what reports
 	l := s.EventLog()
-	p, err := projector.New(ctx, l, projector.Config{Replicas: replicas})
+	pc := natsjs.TenantNames(s.Tenant()).Projector // the tenant's bucket, if any
+	pc.Replicas = replicas
+	p, err := projector.New(ctx, l, pc)
 	if err != nil {
 		return fmt.Errorf("projector: %w", err)
 	}
@@ -95,17 +100,16 @@ func runProjector(ctx context.Context, stdout io.Writer, url, data string, repli
 
 // openStream opens the JetStream store at url, or on an embedded server
 // storing in data, as a reader that leaves snapshots to the projector.
-func openStream(ctx context.Context, url, data string, replicas int) (*natsjs.Saver, error) {
+func openStream(ctx context.Context, url, data string, nf natsFlags, replicas int) (*natsjs.Saver, error) {
 	cfg := natsjs.Config{SnapshotBy: natsjs.ByOther, Log: eventlog.Config{Replicas: replicas}, Projector: projector.Config{Replicas: replicas}}
 	if url != "" {
-		cctx, cancel := context.WithTimeout(ctx, 4*connectTimeout)
-		defer cancel()
-		s, err := natsjs.Connect(cctx, url, cfg, nats.Name("jetgraph projector"), nats.Timeout(connectTimeout))
+		s, err := connectNATS(ctx, url, nf, cfg, nats.Name("jetgraph projector"), nats.Timeout(connectTimeout))
 		if err != nil {
 			return nil, fmt.Errorf("projector: %w", err)
 		}
 		return s, nil
 	}
+	cfg.Tenant = nf.tenant
 	s, err := open.Embedded(ctx, data, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("start embedded JetStream in %s: %w", data, err)

@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"context"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/jetgraph/jetgraph/saver/natsjs"
 )
 
 // app is one invocation of the command: its environment and the global
@@ -44,8 +47,15 @@ server storing in --data DIR (else $JETGRAPH_DATA). Saver URLs:
   memory, memory://         in memory (nothing survives the process)
   sqlite://PATH, PATH       a SQLite file
   postgres://...            PostgreSQL (schema=NAME picks the schema)
-  nats://HOST:PORT          a JetStream server (see "jetgraph serve")
+  nats://HOST:PORT          a JetStream server (see "jetgraph serve"); ?tenant=NAME,
+                            creds=FILE, nkey=FILE, ca=FILE in the query
   nats+embedded://DIR       an in-process JetStream server storing in DIR
+
+NATS credentials come from files or the environment, never the command line
+(it shows in ps): $JETGRAPH_NATS_USER with $JETGRAPH_NATS_PASSWORD or
+--nats-password-file, $JETGRAPH_NATS_TOKEN, --nats-creds, --nats-nkey;
+--nats-ca (and --nats-cert, --nats-key) for TLS. A --saver URL holding a
+password is refused. --tenant ($JETGRAPH_TENANT) uses a tenant's names.
 
 Exit codes: 0 success; 1 error (unknown thread or checkpoint, unreachable
 server, failed run); 2 usage error (unknown command or flag, missing or
@@ -58,6 +68,13 @@ one line.`,
 		"where checkpoints are: jetstream, memory, or a saver URL ($JETGRAPH_SAVER)")
 	root.PersistentFlags().StringVar(&a.data, "data", a.env("JETGRAPH_DATA"),
 		"data directory of the embedded JetStream server ($JETGRAPH_DATA)")
+	a.nats.register(root, a.env)
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cmd.Flags().Changed("saver") && strings.HasPrefix(strings.ToLower(a.saver), "nats://") && natsjs.URLHasSecret(a.saver) {
+			return urlSecretError("--saver")
+		}
+		return nil
+	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		a.serveCmd(), a.demoCmd(), a.chatCmd(),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/jetgraph/jetgraph/cmd/jetgraph/internal/demo"
+	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/graph"
 	"github.com/jetgraph/jetgraph/saver"
 	"github.com/jetgraph/jetgraph/saver/eventstore"
@@ -28,6 +30,7 @@ const connectTimeout = 3 * time.Second
 type saverFlags struct {
 	saver string
 	data  string
+	nats  natsFlags
 }
 
 // describe names the saver for a person.
@@ -88,7 +91,13 @@ func openSaver(ctx context.Context, f saverFlags) (saver.Saver, func() error, er
 			}
 			dir, cleanup = tmp, func() error { return os.RemoveAll(tmp) }
 		}
-		s, err := open.Embedded(ctx, dir, natsjs.Config{})
+		if f.nats.tenant != "" {
+			if err := eventlog.CheckTenant(f.nats.tenant); err != nil {
+				_ = cleanup()
+				return nil, nil, usageError{fmt.Errorf("--tenant: %w", err)}
+			}
+		}
+		s, err := open.Embedded(ctx, dir, natsjs.Config{Tenant: f.nats.tenant})
 		if err != nil {
 			_ = cleanup()
 			return nil, nil, fmt.Errorf("start embedded JetStream in %s: %w", dir, err)
@@ -103,11 +112,9 @@ func openSaver(ctx context.Context, f saverFlags) (saver.Saver, func() error, er
 	case strings.HasPrefix(strings.ToLower(f.saver), "nats://"):
 		// Dialed here rather than by open.Open, for a short connect
 		// timeout and no retry of the first connect.
-		cctx, cancel := context.WithTimeout(ctx, 4*connectTimeout)
-		defer cancel()
-		s, err := natsjs.Connect(cctx, f.saver, natsjs.Config{}, nats.Timeout(connectTimeout))
+		s, err := connectNATS(ctx, f.saver, f.nats, natsjs.Config{}, nats.Timeout(connectTimeout))
 		if err != nil {
-			return nil, nil, fmt.Errorf("open saver %q: %w", f.saver, err)
+			return nil, nil, err
 		}
 		return s, func() error { return s.Close(context.WithoutCancel(ctx)) }, nil
 	}
@@ -116,6 +123,28 @@ func openSaver(ctx context.Context, f saverFlags) (saver.Saver, func() error, er
 		return nil, nil, err
 	}
 	return s, func() error { return s.Close(context.WithoutCancel(ctx)) }, nil
+}
+
+// connectNATS opens the JetStream saver at a nats:// URL (with the query
+// open.NATS reads) with the credentials and tenant of f, the URL's tenant
+// first. Errors never show a password the URL holds.
+func connectNATS(ctx context.Context, rawURL string, f natsFlags, cfg natsjs.Config, extra ...nats.Option) (*natsjs.Saver, error) {
+	servers, ucfg, opts, err := open.NATS(rawURL)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("saver %q: %w", natsjs.RedactURLs(rawURL), err)}
+	}
+	fopts, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Tenant = cmp.Or(ucfg.Tenant, f.tenant)
+	cctx, cancel := context.WithTimeout(ctx, 4*connectTimeout)
+	defer cancel()
+	s, err := natsjs.Connect(cctx, servers, cfg, append(append(opts, fopts...), extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("open saver %q: %w", natsjs.RedactURLs(servers), err)
+	}
+	return s, nil
 }
 
 // logOf returns the saver's event log, or an error naming the command that

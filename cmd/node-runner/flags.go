@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/natsembed"
+	"github.com/jetgraph/jetgraph/saver/natsjs"
 )
 
 // usageError is a bad command line: exit code 2.
@@ -31,7 +34,11 @@ type connFlags struct {
 	tlsKey       string
 	embedded     string
 	embeddedPort int
-	user, pass   string // from the environment
+	passFile     string
+	tenant       string
+	user, pass   string // from the environment (pass also from passFile)
+	token        string // from the environment
+	urlFromFlag  bool   // --nats was on the command line, not from $NATS_URL
 }
 
 func (c *connFlags) register(fs *flag.FlagSet, env func(string) string) {
@@ -43,12 +50,44 @@ func (c *connFlags) register(fs *flag.FlagSet, env func(string) string) {
 	fs.StringVar(&c.tlsKey, "tls-key", "", "client key file (with --tls-cert)")
 	fs.StringVar(&c.embedded, "embedded", "", "start an embedded JetStream server storing in `DIR` instead of dialing --nats")
 	fs.IntVar(&c.embeddedPort, "embedded-port", 4222, "client port of the --embedded server, on 127.0.0.1 (0 picks one)")
-	c.user, c.pass = env("NATS_USER"), env("NATS_PASSWORD")
+	fs.StringVar(&c.passFile, "password-file", "", "file holding the NATS password of $NATS_USER (instead of $NATS_PASSWORD)")
+	fs.StringVar(&c.tenant, "tenant", env("JETGRAPH_TENANT"), "tenant whose streams, subjects and buckets to use ($JETGRAPH_TENANT; see the README's Security section)")
+	c.user, c.pass, c.token = env("NATS_USER"), env("NATS_PASSWORD"), env("NATS_TOKEN")
 }
 
-func (c *connFlags) check() error {
+// urlSecret is the usage error for a --nats URL that carries a password or
+// token: the command line shows in ps.
+const urlSecret = "--nats: the URL carries a password or token, which anyone on this machine can read in ps; " +
+	"put the user in $NATS_USER and the password in $NATS_PASSWORD or --password-file (a token in $NATS_TOKEN), " +
+	"or use --creds or --nkey"
+
+func (c *connFlags) check(fs *flag.FlagSet) error {
 	if (c.url == "") == (c.embedded == "") {
 		return usagef("pass exactly one of --nats URL (or $NATS_URL) and --embedded DIR")
+	}
+	fs.Visit(func(f *flag.Flag) { c.urlFromFlag = c.urlFromFlag || f.Name == "nats" })
+	if c.urlFromFlag && natsjs.URLHasSecret(c.url) {
+		return usagef("%s", urlSecret)
+	}
+	return c.checkCreds()
+}
+
+// checkCreds checks the tenant and reads the password file.
+func (c *connFlags) checkCreds() error {
+	if c.tenant != "" {
+		if err := eventlog.CheckTenant(c.tenant); err != nil {
+			return usagef("--tenant: %v", err)
+		}
+	}
+	if c.passFile != "" {
+		b, err := os.ReadFile(c.passFile)
+		if err != nil {
+			return usagef("--password-file: %v", err)
+		}
+		c.pass = strings.TrimRight(string(b), "\r\n")
+	}
+	if c.pass != "" && c.user == "" {
+		return usagef("a NATS password needs its user in $NATS_USER")
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together")
@@ -83,6 +122,12 @@ func (c *connFlags) connect(ctx context.Context, name string, log *slog.Logger) 
 	}
 	if c.user != "" {
 		opts = append(opts, nats.UserInfo(c.user, c.pass))
+	}
+	if c.token != "" {
+		opts = append(opts, nats.Token(c.token))
+	}
+	if c.tenant != "" {
+		opts = append(opts, nats.CustomInboxPrefix(natsjs.InboxPrefix(c.tenant)))
 	}
 	if c.tlsCA != "" {
 		opts = append(opts, nats.RootCAs(c.tlsCA))

@@ -27,7 +27,7 @@ func TestHelpListsTheFlags(t *testing.T) {
 		if !errors.Is(err, flag.ErrHelp) {
 			t.Fatalf("%v: %v, want flag.ErrHelp", args, err)
 		}
-		for _, f := range []string{"-nats", "-creds", "-nkey", "-tls-ca", "-tls-cert", "-tls-key", "-embedded"} {
+		for _, f := range []string{"-nats", "-creds", "-nkey", "-tls-ca", "-tls-cert", "-tls-key", "-embedded", "-password-file", "-tenant"} {
 			if !strings.Contains(stderr.String(), f+" ") {
 				t.Errorf("%v: help lacks %s:\n%s", args, f, stderr.String())
 			}

@@ -49,13 +49,13 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	format := fs.String("log-format", "json", "log format: json or text")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: node-runner [flags]\n       node-runner start [flags]   (dispatch runs to the runners; see node-runner start --help)\n\nRuns the example graphs (%s, %s, %s) as a distributed node runner.\nNATS credentials: --creds, --nkey, $NATS_USER and $NATS_PASSWORD, --tls-*.\n\nFlags:\n", examples.ChatName, examples.FanOutName, examples.DurableName)
+		fmt.Fprintf(fs.Output(), "Usage: node-runner [flags]\n       node-runner start [flags]   (dispatch runs to the runners; see node-runner start --help)\n\nRuns the example graphs (%s, %s, %s) as a distributed node runner.\nNATS credentials come from files or the environment, never the command line:\n--creds, --nkey, $NATS_USER with $NATS_PASSWORD or --password-file, $NATS_TOKEN,\n--tls-*. A --nats URL holding a password is refused. --tenant confines the\nrunner to a tenant's names (see the README's Security section).\n\nFlags:\n", examples.ChatName, examples.FanOutName, examples.DurableName)
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := conn.check(); err != nil {
+	if err := conn.check(fs); err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, *level, *format)
@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return err
 	}
 	defer closeConn()
-	js, s, err := openSaver(ctx, nc, by, *logReplicas, log)
+	js, s, err := openSaver(ctx, nc, by, *logReplicas, conn.tenant, log)
 	if err != nil {
 		return err
 	}
@@ -110,12 +110,12 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 }
 
 // openSaver opens the JetStream saver the graphs store in.
-func openSaver(ctx context.Context, nc *nats.Conn, by natsjs.SnapshotBy, replicas int, log *slog.Logger) (jetstream.JetStream, *natsjs.Saver, error) {
+func openSaver(ctx context.Context, nc *nats.Conn, by natsjs.SnapshotBy, replicas int, tenant string, log *slog.Logger) (jetstream.JetStream, *natsjs.Saver, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg := natsjs.Config{SnapshotBy: by, Logger: log}
+	cfg := natsjs.Config{SnapshotBy: by, Logger: log, Tenant: tenant}
 	cfg.Log.Replicas = replicas
 	s, err := natsjs.New(ctx, js, cfg)
 	if err != nil {

@@ -41,7 +41,7 @@ func runStart(ctx context.Context, args []string, env func(string) string, stdou
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := conn.check(); err != nil {
+	if err := conn.check(fs); err != nil {
 		return err
 	}
 	switch *name {
@@ -63,7 +63,7 @@ func runStart(ctx context.Context, args []string, env func(string) string, stdou
 		return err
 	}
 	defer closeConn()
-	js, s, err := openSaver(ctx, nc, natsjs.ByWriter, *logReplicas, log)
+	js, s, err := openSaver(ctx, nc, natsjs.ByWriter, *logReplicas, conn.tenant, log)
 	if err != nil {
 		return err
 	}

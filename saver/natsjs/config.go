@@ -38,7 +38,47 @@ type Config struct {
 	// idle); see eventstore.Retention, and ttl.go for why the stream's own
 	// age limits cannot do it. The zero value keeps threads for ever.
 	Retention eventstore.Retention
+	// Tenant, when set, names every stream, subject and bucket of the
+	// saver after it, in the fields above left empty, so that tenants
+	// sharing a NATS account never share one (see TenantNames). Defaults
+	// to none: the default names.
+	Tenant string
 }
+
+// TenantNames returns the names a saver with Config.Tenant tenant uses:
+// stream JETGRAPH_<tenant>_EVENTS on subjects
+// jetgraph.tenant.<tenant>.thread.>, snapshot bucket
+// jetgraph-<tenant>-snapshots and blob bucket jetgraph-<tenant>-blobs.
+// The runners of package runner add theirs (runner.Names.ForTenant).
+func TenantNames(tenant string) Config {
+	return Config{Tenant: tenant}.withTenant()
+}
+
+// withTenant fills the names c leaves empty from c.Tenant.
+func (c Config) withTenant() Config {
+	if c.Tenant == "" {
+		return c
+	}
+	c.Log = c.Log.ForTenant(c.Tenant)
+	if c.Projector.Bucket == "" {
+		c.Projector.Bucket = "jetgraph-" + c.Tenant + "-snapshots"
+	}
+	if c.BlobBucket == "" {
+		c.BlobBucket = "jetgraph-" + c.Tenant + "-blobs"
+	}
+	return c
+}
+
+// InboxPrefix is the prefix of the reply subjects of a tenant's
+// connections (nats.CustomInboxPrefix): _INBOX_jetgraph_<tenant>. A
+// tenant's permissions allow subscribing to <InboxPrefix(tenant)>.> only,
+// so no tenant can read the replies another receives. Connect sets it
+// when Config.Tenant is set; connections made elsewhere (FromConn, New)
+// need it set by their maker.
+func InboxPrefix(tenant string) string { return "_INBOX_jetgraph_" + tenant }
+
+// Tenant returns the saver's tenant, "" for none.
+func (s *Saver) Tenant() string { return s.cfg.Tenant }
 
 // SnapshotBy names who keeps a saver's snapshot bucket up to date. Reads
 // never depend on it: they start from the newest snapshot and fold the

@@ -39,6 +39,12 @@ var (
 // projector if cfg.SnapshotBy is ByProjector, and returns the saver. js
 // belongs to the caller and must outlive the saver.
 func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error) {
+	if cfg.Tenant != "" {
+		if err := eventlog.CheckTenant(cfg.Tenant); err != nil {
+			return nil, err
+		}
+		cfg = cfg.withTenant()
+	}
 	if cfg.SnapshotBy == "" {
 		cfg.SnapshotBy = ByWriter
 	}

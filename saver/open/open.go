@@ -15,7 +15,8 @@
 //	postgres://... postgresql://... PostgreSQL; an extra schema=NAME query parameter picks the schema;
 //	                                without connect_timeout (in the URL or PGCONNECT_TIMEOUT), connecting
 //	                                gives up after DefaultConnectTimeout
-//	nats://HOST:PORT                the JetStream saver on a NATS server
+//	nats://HOST:PORT                the JetStream saver on a NATS server; a query may name a tenant
+//	                                and credential files: nats://HOST:PORT?tenant=a&creds=FILE (see NATS)
 //	nats+embedded://DIR             the JetStream saver on an in-process NATS server storing in DIR
 //	                                (nats+embedded:///abs/dir, nats+embedded://./rel/dir)
 //
