@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,13 @@ type Options struct {
 	// MaxThreads bounds how many folded threads are cached in memory.
 	// Defaults to 4096; a negative value caches every thread.
 	MaxThreads int
+	// MaxCacheBytes bounds the cached threads by the bytes they fold as
+	// stored (their events since the last seed, or their snapshot and the
+	// events after); least recently used threads are evicted first. A
+	// folded thread takes about as much memory again as it counts (see
+	// cache.go). Defaults to DefaultMaxCacheBytes (256 MiB); a negative
+	// value bounds the cache by MaxThreads only.
+	MaxCacheBytes int64
 	// MaxRetries bounds how often a write is planned again after another
 	// writer moved the thread on. Defaults to 8.
 	MaxRetries int
@@ -51,9 +59,9 @@ type Store struct {
 	log  Log
 	opts Options
 
-	mu      sync.Mutex
-	threads map[string]*cached
-	bg      sync.WaitGroup // background snapshots
+	mu    sync.Mutex
+	cache threadCache    // cache.go
+	bg    sync.WaitGroup // background snapshots
 }
 
 // cached is one thread's folded state; mu serializes everything done to it.
@@ -66,6 +74,11 @@ type cached struct {
 	// lastSum identifies the event at t.Seq (its payload's checksum, 0
 	// when unknown), so that a log replaced under the store is noticed.
 	lastSum uint32
+
+	// The cache's (cache.go), guarded by Store.mu.
+	id      string
+	elem    *list.Element // nil once evicted
+	counted int64         // t's bytes as counted in the cache
 }
 
 var (
@@ -83,6 +96,9 @@ var (
 func New(log Log, opts Options) *Store {
 	if opts.MaxThreads == 0 {
 		opts.MaxThreads = 4096
+	}
+	if opts.MaxCacheBytes == 0 {
+		opts.MaxCacheBytes = DefaultMaxCacheBytes
 	}
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 8
@@ -104,7 +120,7 @@ func New(log Log, opts Options) *Store {
 			opts.BlobThreshold = min(opts.BlobThreshold, l.MaxAppendBytes()/16)
 		}
 	}
-	return &Store{log: log, opts: opts, threads: make(map[string]*cached)}
+	return &Store{log: log, opts: opts}
 }
 
 // newThread returns an empty thread set up for this store.
@@ -142,21 +158,7 @@ func (s *Store) Log() Log { return s.log }
 func (s *Store) acquire(thread string) *cached {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.threads[thread]
-	if c == nil {
-		if s.opts.MaxThreads > 0 && len(s.threads) >= s.opts.MaxThreads {
-			for id, old := range s.threads { // evict one; the log stays the truth
-				if old.mu.TryLock() {
-					delete(s.threads, id)
-					old.mu.Unlock()
-					break
-				}
-			}
-		}
-		c = &cached{}
-		s.threads[thread] = c
-	}
-	return c
+	return s.cacheGet(thread)
 }
 
 // sync brings c up to the newest event of the thread. c.mu must be held.
@@ -262,6 +264,7 @@ func (s *Store) viewAt(ctx context.Context, thread string, fresh bool, fn func(t
 	c := s.acquire(thread)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer s.account(c)
 	if fresh || c.t == nil {
 		if err := s.sync(ctx, c, thread); err != nil {
 			return err
@@ -286,6 +289,7 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 	c := s.acquire(thread)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer s.account(c)
 	fresh := false // c.t was brought up to date with the log in this call
 	for attempt := 0; ; attempt++ {
 		if c.t == nil || !fresh && attempt > 0 {
@@ -308,6 +312,7 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 					// entries (PlanCommit applied them) just get their
 					// sequence.
 					c.t.Settle(seq, recs)
+					c.t.AddStored(len(payload))
 					c.lastSum = checksum(payload)
 					s.maybeSnapshot(ctx, c, thread, len(payload))
 					return seq, nil

@@ -25,7 +25,7 @@ type Saver struct {
 // New returns an empty in-memory saver.
 func New() *Saver {
 	l := NewLog()
-	return &Saver{Store: eventstore.New(l, eventstore.Options{MaxThreads: -1}), log: l}
+	return &Saver{Store: eventstore.New(l, eventstore.Options{MaxThreads: -1, MaxCacheBytes: -1}), log: l}
 }
 
 // Log is an in-memory eventstore.Log: one slice of events per thread, with
@@ -94,7 +94,9 @@ func (l *Log) Append(_ context.Context, thread string, expect uint64, payload []
 		return 0, &saver.ConflictError{ThreadID: thread, Reason: "log moved on", Expected: expect, Actual: tl.last}
 	}
 	tl.last++
-	tl.events = append(tl.events, event.Event{Seq: tl.last, Payload: slices.Clone(payload)})
+	// Kept, not copied: callers never change a payload once appended (see
+	// eventstore.Log), and the store's cache shares these bytes.
+	tl.events = append(tl.events, event.Event{Seq: tl.last, Payload: payload})
 	return tl.last, nil
 }
 
