@@ -57,7 +57,12 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 		rec.TS = 0
 	}
 	var keys [8]string // channels of a typical step, without a heap slice
-	for _, ch := range appendSorted(keys[:0], newVersions) {
+	changed := appendSorted(keys[:0], newVersions)
+	// The thread keeps the deltas with the checkpoint: no spare capacity.
+	if len(changed) > 0 {
+		rec.Values = make([]ChannelDelta, 0, len(changed))
+	}
+	for _, ch := range changed {
 		v, ok := cp.ChannelValues[ch]
 		if !ok {
 			rec.Values = append(rec.Values, ChannelDelta{Channel: ch, Op: OpClear})
