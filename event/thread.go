@@ -62,7 +62,6 @@ type entry struct {
 	// (versions.go); record() gives the whole record.
 	vers    versionList
 	seen    seenList
-	enc     []byte // rec as it was encoded, when known (see SeedEntry.enc)
 	values  channelValues
 	writes  []WriteRecord // sorted by (task id, idx)
 	seq     uint64
@@ -242,7 +241,7 @@ func (t *Thread) Settle(seq uint64, recs []Record) {
 	for _, r := range recs {
 		if r.Kind == KindCheckpoint {
 			if e := t.entry(r.Checkpoint.NS, r.Checkpoint.ID); e != nil {
-				e.seq, e.enc = seq, r.cpEnc
+				e.seq = seq
 			}
 		}
 	}
@@ -253,7 +252,7 @@ func (t *Thread) Settle(seq uint64, recs []Record) {
 func (t *Thread) applyRecord(seq uint64, r *Record) {
 	switch r.Kind {
 	case KindCheckpoint:
-		t.putCheckpoint(seq, *r.Checkpoint).enc = r.cpEnc
+		t.putCheckpoint(seq, *r.Checkpoint)
 	case KindWrites:
 		if e := t.entry(r.Writes.NS, r.Writes.CheckpointID); e != nil {
 			for _, w := range r.Writes.Writes {
@@ -357,7 +356,7 @@ func (t *Thread) putCheckpoint(seq uint64, rec CheckpointRecord) *entry {
 	}
 	t.applied = append(t.applied, e)
 	t.order++
-	e.rec, e.values, e.seq, e.removed, e.enc = rec, values, seq, false, nil
+	e.rec, e.values, e.seq, e.removed = rec, values, seq, false
 	e.vers, e.seen = compactVersions(rec.Versions), compactSeen(rec.VersionsSeen)
 	e.rec.Versions, e.rec.VersionsSeen = nil, nil
 	e.order, e.ver, e.parentVer = t.order, e.ver+1, parentVer

@@ -13,7 +13,7 @@ import (
 // state, so eviction never changes what a reader sees.
 
 // DefaultMaxCacheBytes is Options.MaxCacheBytes when not set.
-const DefaultMaxCacheBytes = 256 << 20
+const DefaultMaxCacheBytes = 128 << 20
 
 // threadCache holds the store's cached threads. Store.mu guards it.
 type threadCache struct {

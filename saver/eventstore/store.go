@@ -26,7 +26,7 @@ type Options struct {
 	// stored (their events since the last seed, or their snapshot and the
 	// events after); least recently used threads are evicted first. A
 	// folded thread takes about as much memory again as it counts (see
-	// cache.go). Defaults to DefaultMaxCacheBytes (256 MiB); a negative
+	// cache.go). Defaults to DefaultMaxCacheBytes (128 MiB); a negative
 	// value bounds the cache by MaxThreads only.
 	MaxCacheBytes int64
 	// MaxRetries bounds how often a write is planned again after another
@@ -368,7 +368,7 @@ func (s *Store) encode(ctx context.Context, c *cached, thread string, recs []eve
 			}
 		}
 	}
-	payload, err := event.EncodeCommit(recs)
+	payload, err := event.Encode(recs)
 	if err != nil {
 		return nil, fmt.Errorf("thread %q: %w", thread, err)
 	}
