@@ -15,7 +15,11 @@ import (
 // messages per step), so decoding them again on every call would make each
 // call cost the length of the thread. listCache keeps, per recently used
 // thread and list channel, the decoded items with the bytes they decode
-// from, and decodes only what a new value adds.
+// from, and decodes only what a new value adds. A list it reads afresh it
+// keeps as the very bytes the saver returned (read-only, like every value a
+// saver hands out) rather than a copy, and the values it hands to the saver
+// are its own buffers, which savers may keep: the saver and the cache share
+// a conversation's bytes instead of holding one copy each.
 //
 // The cache is correct by construction: it hands out items only for bytes
 // equal to the bytes they were decoded from, compared byte for byte (or
