@@ -25,7 +25,7 @@ type Options struct {
 	// MaxCacheBytes bounds the cached threads by the bytes they fold as
 	// stored (their events since the last seed, or their snapshot and the
 	// events after); least recently used threads are evicted first. A
-	// folded thread takes about as much memory again as it counts (see
+	// folded thread takes two to three times the bytes it counts (see
 	// cache.go). Defaults to DefaultMaxCacheBytes (128 MiB); a negative
 	// value bounds the cache by MaxThreads only.
 	MaxCacheBytes int64
