@@ -36,33 +36,13 @@ func (e *DecodeError) Unwrap() []error { return []error{e.Err, saver.ErrCorrupt}
 // Encode encodes a batch of records as one event payload. The encoding is
 // deterministic: map keys are sorted. It is written by hand (see encoder),
 // with the bytes marshal's reflection encoder would write.
-func Encode(recs []Record) ([]byte, error) { return encodeRecords(recs, nil) }
+func Encode(recs []Record) ([]byte, error) { return encodeRecords(recs) }
 
-// EncodeCommit encodes recs as Encode does, and keeps in each checkpoint
-// record its encoding, a slice of the payload. A thread that Settles the
-// records keeps those bytes and its snapshots copy them. recs must not
-// change afterwards.
-func EncodeCommit(recs []Record) ([]byte, error) {
-	var stack [8][2]int
-	spans := stack[:0]
-	b, err := encodeRecords(recs, &spans)
-	if err != nil {
-		return nil, err
-	}
-	for i, sp := range spans {
-		if sp[1] > sp[0] {
-			recs[i].cpEnc = b[sp[0]:sp[1]:sp[1]]
-		}
-	}
-	return b, nil
-}
-
-// encodeRecords encodes recs and, when spans is not nil, appends to it
-// where each record's checkpoint lies in the result.
-func encodeRecords(recs []Record, spans *[][2]int) ([]byte, error) {
+// encodeRecords encodes recs.
+func encodeRecords(recs []Record) ([]byte, error) {
 	e := getEncoder()
 	defer putEncoder(e)
-	e.records(recs, spans)
+	e.records(recs)
 	b, err := e.bytes()
 	if err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)

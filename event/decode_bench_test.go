@@ -26,7 +26,7 @@ func longThreadSnapshot(tb testing.TB, turns int) []byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if _, err := EncodeCommit(recs); err != nil {
+		if _, err := Encode(recs); err != nil {
 			tb.Fatal(err)
 		}
 		t.Settle(t.Seq+1, recs)

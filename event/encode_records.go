@@ -5,25 +5,20 @@ package event
 // a nil pointer or an empty map or slice, and the map's length counts the
 // fields written. A field without omitempty writes a nil slice or map as nil.
 
-// records writes recs and, when spans is not nil, appends to it where each
-// record's checkpoint encoding lies in e.b.
-func (e *encoder) records(recs []Record, spans *[][2]int) {
+// records writes recs.
+func (e *encoder) records(recs []Record) {
 	if recs == nil {
 		e.nil()
 		return
 	}
 	e.arrayLen(len(recs))
 	for i := range recs {
-		cp := e.record(&recs[i])
-		if spans != nil {
-			*spans = append(*spans, cp)
-		}
+		e.record(&recs[i])
 	}
 }
 
-// record writes r and returns where its checkpoint's encoding lies in e.b
-// (start and end; equal when r has none).
-func (e *encoder) record(r *Record) (cp [2]int) {
+// record writes r.
+func (e *encoder) record(r *Record) {
 	e.mapLen(2 + count(r.Checkpoint != nil, r.Writes != nil, r.Seed != nil, r.Tombstone != nil, r.Rollback != nil, r.Lease != nil, r.Thread != ""))
 	e.str("k")
 	e.str(string(r.Kind))
@@ -31,9 +26,7 @@ func (e *encoder) record(r *Record) (cp [2]int) {
 	e.int(r.V)
 	if r.Checkpoint != nil {
 		e.str("cp")
-		cp[0] = len(e.b)
 		e.checkpoint(r.Checkpoint)
-		cp[1] = len(e.b)
 	}
 	if r.Writes != nil {
 		e.str("wr")
@@ -63,7 +56,6 @@ func (e *encoder) record(r *Record) (cp [2]int) {
 		e.str("th")
 		e.str(r.Thread)
 	}
-	return cp
 }
 
 func (e *encoder) lease(l *LeaseRecord) {
@@ -284,11 +276,7 @@ func (e *encoder) seed(s *SeedRecord) {
 func (e *encoder) seedEntry(se *SeedEntry) {
 	e.mapLen(1 + count(len(se.Writes) > 0, se.Seq != 0, se.Removed))
 	e.str("cp")
-	if se.enc != nil {
-		e.b = append(e.b, se.enc...)
-	} else {
-		e.checkpoint(&se.Checkpoint)
-	}
+	e.checkpoint(&se.Checkpoint)
 	if len(se.Writes) > 0 {
 		e.str("w")
 		e.writeList(se.Writes)

@@ -33,7 +33,7 @@ func (s *script) commit(recs []Record, err error) {
 	if len(recs) == 0 {
 		return
 	}
-	payload, err := EncodeCommit(recs)
+	payload, err := Encode(recs)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -57,7 +57,12 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 		rec.TS = 0
 	}
 	var keys [8]string // channels of a typical step, without a heap slice
-	for _, ch := range appendSorted(keys[:0], newVersions) {
+	changed := appendSorted(keys[:0], newVersions)
+	// The thread keeps the deltas with the checkpoint: no spare capacity.
+	if len(changed) > 0 {
+		rec.Values = make([]ChannelDelta, 0, len(changed))
+	}
+	for _, ch := range changed {
 		v, ok := cp.ChannelValues[ch]
 		if !ok {
 			rec.Values = append(rec.Values, ChannelDelta{Channel: ch, Op: OpClear})
@@ -78,7 +83,7 @@ func (t *Thread) PlanPut(cfg saver.Config, cp saver.Checkpoint, md saver.Metadat
 		rec.Values = append(rec.Values, d)
 	}
 	out := saver.Config{ThreadID: t.ID, CheckpointNS: cfg.CheckpointNS, CheckpointID: cp.ID}
-	if e := t.entry(rec.NS, rec.ID); e != nil && !e.removed && sameCheckpoint(&e.rec, &rec) {
+	if e := t.entry(rec.NS, rec.ID); e != nil && !e.removed && sameCheckpoint(new(e.record()), &rec) {
 		// Stored already: a put sent again after its first attempt landed
 		// without an answer. Storing it again would only repeat it.
 		return nil, out, nil
@@ -199,8 +204,8 @@ func (t *Thread) PlanFork(src saver.Config) ([]Record, saver.Config, error) {
 		ParentID:     e.rec.ID,
 		ParentThread: t.ID,
 		TS:           time.Now().UnixNano(),
-		Versions:     e.rec.Versions,
-		VersionsSeen: e.rec.VersionsSeen,
+		Versions:     e.vers.versions(),
+		VersionsSeen: e.seen.seen(),
 		Metadata:     MetadataRecord{Source: string(saver.SourceFork), Step: e.rec.Metadata.Step},
 		Values:       t.fullValues(e.values),
 	}
@@ -238,7 +243,7 @@ func (t *Thread) PlanPrune(strategy saver.PruneStrategy) ([]Record, error) {
 	for _, nsName := range t.Namespaces() {
 		ref, _ := t.Latest(nsName)
 		e := t.entry(nsName, ref.ID)
-		rec := e.rec
+		rec := e.record()
 		rec.Values = t.fullValues(e.values)
 		entries = append(entries, SeedEntry{Checkpoint: rec, Writes: slices.Clone(e.writes), Seq: e.seq})
 	}

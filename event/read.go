@@ -120,8 +120,8 @@ func (t *Thread) Tuple(ref Ref) *saver.Tuple {
 			ID:              e.rec.ID,
 			TS:              t.created(e),
 			ChannelValues:   values,
-			ChannelVersions: maps.Clone(map[string]uint64(e.rec.Versions)),
-			VersionsSeen:    cloneSeen(e.rec.VersionsSeen),
+			ChannelVersions: e.vers.versions(),
+			VersionsSeen:    e.seen.tuple(),
 		},
 		Metadata: e.metadata(),
 		Seq:      e.seq,
@@ -151,14 +151,6 @@ func (e *entry) metadata() saver.Metadata {
 		RunID:   md.RunID,
 		Extra:   maps.Clone(md.Extra),
 	}
-}
-
-func cloneSeen(s SeenVersions) map[string]map[string]uint64 {
-	out := make(map[string]map[string]uint64, len(s))
-	for k, v := range s {
-		out[k] = maps.Clone(v)
-	}
-	return out
 }
 
 // Namespaces returns the namespaces that hold live checkpoints, sorted.

@@ -42,10 +42,6 @@ type Record struct {
 	// treats an event bound to another thread as corrupt. Events written
 	// before bindings existed have none.
 	Thread string `msgpack:"th,omitempty"`
-
-	// cpEnc is Checkpoint as EncodeCommit encoded it, for Settle to keep
-	// with the checkpoint (see SeedEntry.enc). It is not stored.
-	cpEnc []byte
 }
 
 // Op says how a channel delta applies to the parent's value.
@@ -147,11 +143,6 @@ type SeedEntry struct {
 	Writes     []WriteRecord    `msgpack:"w,omitempty"`
 	Seq        uint64           `msgpack:"seq,omitempty"` // the sequence that wrote it, in snapshots
 	Removed    bool             `msgpack:"rm,omitempty"`  // rolled back, kept for its descendants' values
-
-	// enc is Checkpoint encoded, when the thread kept the bytes it was
-	// stored as: a snapshot copies them instead of encoding every
-	// checkpoint of the history again. It is not stored.
-	enc []byte
 }
 
 // SeedRecord replaces a thread's state with Entries, applied in order.

@@ -90,6 +90,7 @@ func RestoreResolved(b []byte, resolve func([]Record) error) (*Thread, error) {
 	}
 	t := NewThread(s.Thread)
 	t.ApplyRecords(s.Seq, recs)
+	t.stored = len(b)
 	return t, nil
 }
 
@@ -114,12 +115,11 @@ func (t *Thread) seedWhere(keep func(*entry) bool) *SeedRecord {
 		if !keep(e) {
 			continue
 		}
-		se := SeedEntry{Checkpoint: e.rec, Writes: slices.Clone(e.writes), Seq: e.seq, Removed: e.removed, enc: e.enc}
+		se := SeedEntry{Checkpoint: e.record(), Writes: slices.Clone(e.writes), Seq: e.seq, Removed: e.removed}
 		if e.rec.ParentID != "" && e.rec.ParentThread == "" {
 			p := t.entry(e.rec.NS, e.rec.ParentID)
 			if p == nil || !listed[p] || p.ver != e.parentVer {
 				se.Checkpoint.Values = t.fullValues(e.values)
-				se.enc = nil
 				// Channels the parent has and e lacks must not leak in
 				// when the parent is applied first: clear them.
 				if p != nil && listed[p] {

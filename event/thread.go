@@ -32,6 +32,7 @@ type Thread struct {
 	order          uint64   // counts puts: an entry's order says when it was last put
 	lease          LeaseRecord
 	binding        string // ThreadBinding(ID), once computed
+	stored         int    // bytes of the events (or snapshot) folded since the last reset
 
 	// BlobThreshold makes the planners keep values larger than this many
 	// bytes out of line (ChannelDelta.Blob, WriteRecord.Blob); 0 never
@@ -56,8 +57,11 @@ type namespace struct {
 }
 
 type entry struct {
-	rec     CheckpointRecord
-	enc     []byte // rec as it was encoded, when known (see SeedEntry.enc)
+	rec CheckpointRecord // without Versions and VersionsSeen: see vers, seen
+	// vers and seen are rec's Versions and VersionsSeen, compact
+	// (versions.go); record() gives the whole record.
+	vers    versionList
+	seen    seenList
 	values  channelValues
 	writes  []WriteRecord // sorted by (task id, idx)
 	seq     uint64
@@ -139,6 +143,7 @@ func (t *Thread) Fold(events iter.Seq2[Event, error], o FoldOptions) error {
 			continue
 		}
 		t.ApplyRecords(ev.Seq, recs)
+		t.stored += len(ev.Payload)
 		if o.Applied != nil {
 			o.Applied(ev.Seq, recs)
 		}
@@ -202,8 +207,19 @@ func (t *Thread) Apply(seq uint64, payload []byte) error {
 		return err
 	}
 	t.ApplyRecords(seq, recs)
+	t.stored += len(payload)
 	return nil
 }
+
+// Stored returns how many bytes of stored events (or of the snapshot it
+// was restored from) t folds since the last seed or tombstone replaced its
+// state: what it holds, as stored. A saver that caches threads bounds its
+// cache with it.
+func (t *Thread) Stored() int { return t.stored }
+
+// AddStored counts n more bytes in Stored: savers call it with the size of
+// an event they applied as records (ApplyRecords, Settle).
+func (t *Thread) AddStored(n int) { t.stored += n }
 
 // ApplyRecords folds already-decoded records written at seq.
 func (t *Thread) ApplyRecords(seq uint64, recs []Record) {
@@ -225,7 +241,7 @@ func (t *Thread) Settle(seq uint64, recs []Record) {
 	for _, r := range recs {
 		if r.Kind == KindCheckpoint {
 			if e := t.entry(r.Checkpoint.NS, r.Checkpoint.ID); e != nil {
-				e.seq, e.enc = seq, r.cpEnc
+				e.seq = seq
 			}
 		}
 	}
@@ -236,7 +252,7 @@ func (t *Thread) Settle(seq uint64, recs []Record) {
 func (t *Thread) applyRecord(seq uint64, r *Record) {
 	switch r.Kind {
 	case KindCheckpoint:
-		t.putCheckpoint(seq, *r.Checkpoint).enc = r.cpEnc
+		t.putCheckpoint(seq, *r.Checkpoint)
 	case KindWrites:
 		if e := t.entry(r.Writes.NS, r.Writes.CheckpointID); e != nil {
 			for _, w := range r.Writes.Writes {
@@ -296,6 +312,7 @@ func (t *Thread) applyRecord(seq uint64, r *Record) {
 func (t *Thread) reset() {
 	t.ns = make(map[string]*namespace)
 	t.applied = nil
+	t.stored = 0
 }
 
 func (t *Thread) namespace(ns string) *namespace {
@@ -323,6 +340,11 @@ func (t *Thread) putCheckpoint(seq uint64, rec CheckpointRecord) *entry {
 		parent, parentValues, parentVer = p, p.values, p.ver
 	}
 	values := parentValues.apply(rec.Values, parent)
+	for i := range rec.Values {
+		// Applied: the caller's memory is the value's now (or not needed),
+		// and the record must not keep the buffer it was in alive.
+		rec.Values[i].full = nil
+	}
 	e := n.entries[rec.ID]
 	if e == nil {
 		e = &entry{}
@@ -334,7 +356,9 @@ func (t *Thread) putCheckpoint(seq uint64, rec CheckpointRecord) *entry {
 	}
 	t.applied = append(t.applied, e)
 	t.order++
-	e.rec, e.values, e.seq, e.removed, e.enc = rec, values, seq, false, nil
+	e.rec, e.values, e.seq, e.removed = rec, values, seq, false
+	e.vers, e.seen = compactVersions(rec.Versions), compactSeen(rec.VersionsSeen)
+	e.rec.Versions, e.rec.VersionsSeen = nil, nil
 	e.order, e.ver, e.parentVer = t.order, e.ver+1, parentVer
 	if n.latestOK {
 		n.latest = e

@@ -9,69 +9,62 @@ import (
 	"unsafe"
 )
 
-// value is a channel's value as a persistent list of chunks: an append adds
-// a node that points at the parent's value, so a step that appends one
-// message to a long conversation stores one message.
+// value is a channel's value. Values that extend one another (a
+// conversation that gains a message per step) share one growing buffer, a
+// line: a value is the first size bytes of its line's buffer. An append to
+// the value at the tip of its line extends the buffer (in place when it has
+// room), so a conversation of n turns holds its bytes once rather than n
+// times, and the line's older buffers are freed as it moves to larger
+// ones: every value of the line reads the newest, whose prefix is equal.
+// An append to a value that is not its line's tip (a branch: an edit, a
+// fork from an older checkpoint) starts a line of its own, with a copy.
 //
-// A value materializes its bytes once, on first read, and keeps them. A
-// child that appends extends its parent's buffer in place when no other
-// child has done so first, so a conversation of n turns shares one growing
-// buffer instead of holding n copies. Slices handed out have no spare
-// capacity, so nothing a caller appends can reach a shared buffer.
+// Positions of a buffer, once written, never change, and slices handed out
+// have no spare capacity, so nothing a caller appends can reach a shared
+// buffer.
 type value struct {
-	prev *value
-	data []byte
-	size int // len of the whole value
-
-	full     []byte // materialized bytes: len == size, cap may be larger
-	extended bool   // a child has appended into full's spare capacity
+	line *line
+	size int
 }
 
-func setValue(data []byte) *value { return &value{data: data, size: len(data)} }
+// line is the buffer that values extending one another share. Its length
+// is the size of its tip, the longest value of the line.
+type line struct{ b []byte }
 
-func appendValue(prev *value, data []byte) *value {
+// setValue returns a value of data, which it keeps: data must not change.
+func setValue(data []byte) *value {
+	return &value{line: &line{b: data[:len(data):len(data)]}, size: len(data)}
+}
+
+// appendValue returns prev followed by data. full, when not nil, is the
+// whole new value in memory its owner will not change (ChannelDelta.full):
+// the line then reads that memory instead of copying data.
+func appendValue(prev *value, data, full []byte) *value {
 	if prev == nil {
 		return setValue(data)
 	}
-	return &value{prev: prev, data: data, size: prev.size + len(data)}
-}
-
-// bytes returns v's bytes, materializing them (and those of its
-// unmaterialized ancestors) if needed. The result must be treated as
-// read-only; it has no spare capacity.
-func (v *value) bytes() []byte {
-	if v.full == nil {
-		v.materialize()
-	}
-	return v.full[:v.size:v.size]
-}
-
-func (v *value) materialize() {
-	var chain []*value // v and its unmaterialized ancestors, newest first
-	n := v
-	for ; n != nil && n.full == nil; n = n.prev {
-		chain = append(chain, n)
-	}
-	owner := n // the nearest materialized ancestor, or nil
-	for i := len(chain) - 1; i >= 0; i-- {
-		c := chain[i]
-		switch {
-		case c.prev == nil:
-			c.full = c.data[:len(c.data):len(c.data)]
-			if c.full == nil {
-				c.full = []byte{}
-			}
-		case !owner.extended && cap(owner.full)-len(owner.full) >= len(c.data):
-			owner.extended = true
-			c.full = append(owner.full, c.data...) // in place: no other child uses this space
-		default:
-			buf := make([]byte, c.size, 2*c.size)
-			copy(buf, owner.full)
-			copy(buf[owner.size:], c.data)
-			c.full = buf
+	size := prev.size + len(data)
+	if len(prev.line.b) != prev.size { // prev is not the tip: a branch
+		if full != nil && len(full) == size {
+			return &value{line: &line{b: full[:size:size]}, size: size}
 		}
-		owner = c
+		b := make([]byte, size, 2*size)
+		copy(b, prev.line.b[:prev.size])
+		copy(b[prev.size:], data)
+		return &value{line: &line{b: b}, size: size}
 	}
+	if full != nil && len(full) == size {
+		prev.line.b = full[:size:size]
+	} else {
+		prev.line.b = append(prev.line.b, data...)
+	}
+	return &value{line: prev.line, size: size}
+}
+
+// bytes returns v's bytes. The result must be treated as read-only; it has
+// no spare capacity.
+func (v *value) bytes() []byte {
+	return v.line.b[:v.size:v.size]
 }
 
 // minAppend is the smallest parent value worth storing as an append: below
@@ -142,10 +135,7 @@ func (cv channelValues) apply(deltas []ChannelDelta, parent *entry) channelValue
 			if ok {
 				prev = out[i].v
 			}
-			v = appendValue(prev, data)
-			if d.full != nil && len(d.full) == v.size {
-				v.full = d.full // the caller's memory (see ChannelDelta.full)
-			}
+			v = appendValue(prev, data, d.full)
 		case OpClear:
 			if ok {
 				out = slices.Delete(out, i, i+1)

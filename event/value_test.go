@@ -11,10 +11,10 @@ import (
 func TestSiblingAppendsNeverOverwriteEachOther(t *testing.T) {
 	t.Parallel()
 	root := setValue(bytes.Repeat([]byte("r"), 100))
-	a := appendValue(root, []byte("a"))
-	aa := appendValue(a, []byte("aa")) // extends a's buffer in place
-	ab := appendValue(a, []byte("ab")) // must not write where aa did
-	ac := appendValue(a, []byte("ac"))
+	a := appendValue(root, []byte("a"), nil)
+	aa := appendValue(a, []byte("aa"), nil) // extends a's line
+	ab := appendValue(a, []byte("ab"), nil) // must not write where aa did
+	ac := appendValue(a, []byte("ac"), nil)
 	want := map[*value]string{
 		root: string(bytes.Repeat([]byte("r"), 100)),
 		a:    string(bytes.Repeat([]byte("r"), 100)) + "a",
@@ -44,16 +44,20 @@ func TestALongChainSharesOneGrowingBuffer(t *testing.T) {
 	v := setValue(bytes.Repeat([]byte("m"), 64))
 	var chain []*value
 	for range 1000 {
-		v = appendValue(v, bytes.Repeat([]byte("x"), 100))
+		v = appendValue(v, bytes.Repeat([]byte("x"), 100), nil)
 		chain = append(chain, v)
 		v.bytes() // read as the runtime does, step by step
 	}
 	buffers := map[*byte]bool{}
-	for _, c := range chain {
-		buffers[&c.full[0]] = true
+	for i, c := range chain {
+		b := c.bytes()
+		buffers[&b[0]] = true
+		if want := 64 + 100*(i+1); len(b) != want || b[63] != 'm' || b[len(b)-1] != 'x' {
+			t.Fatalf("value %d reads %d bytes, want %d", i, len(b), want)
+		}
 	}
-	if len(buffers) > 20 { // doubling: about log2(100000/64) buffers
-		t.Fatalf("1000 appends used %d buffers; want a shared, doubling one", len(buffers))
+	if len(buffers) != 1 { // every value of the line reads its newest buffer
+		t.Fatalf("1000 appends are read from %d buffers; want one shared line", len(buffers))
 	}
 }
 

@@ -21,6 +21,9 @@ type options struct {
 	after      []string
 	lease      time.Duration
 	dispatcher Dispatcher // WithDispatcher (dispatch.go)
+	// WithListCache (listcache.go)
+	listThreads int
+	listBytes   int64
 }
 
 // WithCheckpointer makes the graph save a checkpoint after every step, so
@@ -131,6 +134,7 @@ func (g *StateGraph[S]) Compile(opts ...Option) (*Graph[S], error) {
 		durable: o.durability, before: map[string]bool{}, after: map[string]bool{}, lease: o.lease,
 		dispatcher: o.dispatcher, // WithDispatcher (dispatch.go)
 	}
+	c.lists.maxThreads, c.lists.maxBytes = o.listThreads, o.listBytes // WithListCache (listcache.go)
 	if err := o.durability.check(); err != nil {
 		errs = append(errs, err)
 	}

@@ -15,7 +15,11 @@ import (
 // messages per step), so decoding them again on every call would make each
 // call cost the length of the thread. listCache keeps, per recently used
 // thread and list channel, the decoded items with the bytes they decode
-// from, and decodes only what a new value adds.
+// from, and decodes only what a new value adds. A list it reads afresh it
+// keeps as the very bytes the saver returned (read-only, like every value a
+// saver hands out) rather than a copy, and the values it hands to the saver
+// are its own buffers, which savers may keep: the saver and the cache share
+// a conversation's bytes instead of holding one copy each.
 //
 // The cache is correct by construction: it hands out items only for bytes
 // equal to the bytes they were decoded from, compared byte for byte (or
@@ -26,21 +30,49 @@ import (
 // divergence moves the cache to new buffers. Callers must not modify the
 // items in place, as NodeFunc already requires of nodes.
 
-// listCache keeps at most maxCachedThreads threads, and evicts threads
-// while their encoded lists add up to more than maxCachedBytes (the decoded
-// items take a few times more), except the one used last.
+// DefaultListCacheThreads and DefaultListCacheBytes bound a compiled
+// graph's cache of decoded list channels unless WithListCache says
+// otherwise: it keeps at most that many threads, and evicts the least
+// recently used while the threads it keeps cost more than that many bytes
+// (the one used last stays). A thread's cost counts its encoded lists and
+// an estimate of their decoded items: about twice the encoded bytes plus
+// the items' own size, which for messages of a few hundred bytes is under
+// three times what the saver stores for the lists.
 const (
-	maxCachedThreads = 256
-	maxCachedBytes   = 64 << 20
+	DefaultListCacheThreads = 1024
+	DefaultListCacheBytes   = 64 << 20
 )
 
+// WithListCache bounds the graph's cache of decoded list channels (see
+// DefaultListCacheThreads): at most threads threads and about maxBytes
+// bytes. Zero keeps a default. The cache only saves decoding: a thread it
+// evicted is read from the saver and decoded again, to the same values.
+func WithListCache(threads int, maxBytes int64) Option {
+	return func(o *options) { o.listThreads, o.listBytes = threads, maxBytes }
+}
+
 // listCache is a compiled graph's cache of decoded list channels, least
-// recently used threads evicted first. It is safe for concurrent use.
+// recently used threads evicted first. It is safe for concurrent use. The
+// zero value is a cache with the default bounds.
 type listCache struct {
 	mu      sync.Mutex
 	order   list.List // of *threadLists, most recently used first
 	threads map[string]*list.Element
-	bytes   atomic.Int64 // the size of the cached threads' lists
+	bytes   atomic.Int64 // the cost of the cached threads' lists
+
+	maxThreads int   // 0: DefaultListCacheThreads
+	maxBytes   int64 // 0: DefaultListCacheBytes
+}
+
+func (c *listCache) limits() (threads int, bytes int64) {
+	threads, bytes = c.maxThreads, c.maxBytes
+	if threads <= 0 {
+		threads = DefaultListCacheThreads
+	}
+	if bytes <= 0 {
+		bytes = DefaultListCacheBytes
+	}
+	return threads, bytes
 }
 
 // threadLists holds one thread's decoded list channels.
@@ -49,7 +81,7 @@ type threadLists struct {
 	cache *listCache
 	mu    sync.Mutex
 	lists map[*field]*itemList
-	size  int64 // bytes counted in cache.bytes
+	size  int64 // cost counted in cache.bytes
 	gone  bool  // evicted: its size no longer counts
 }
 
@@ -86,7 +118,7 @@ func (c *listCache) thread(key string) *threadLists {
 	}
 	tl := &threadLists{key: key, cache: c, lists: make(map[*field]*itemList)}
 	c.threads[key] = c.order.PushFront(tl)
-	if c.order.Len() > maxCachedThreads {
+	if maxThreads, _ := c.limits(); c.order.Len() > maxThreads {
 		c.evict()
 	}
 	return tl
@@ -104,25 +136,33 @@ func (c *listCache) evict() {
 	tl.size, tl.gone = 0, true
 }
 
-// trim evicts threads while the cache holds more than maxCachedBytes.
+// trim evicts threads while the cached ones cost more than the byte bound.
 func (c *listCache) trim() {
-	if c.bytes.Load() <= maxCachedBytes {
+	_, maxBytes := c.limits()
+	if c.bytes.Load() <= maxBytes {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for c.bytes.Load() > maxCachedBytes && c.order.Len() > 1 {
+	for c.bytes.Load() > maxBytes && c.order.Len() > 1 {
 		c.evict()
 	}
 }
 
-// grew counts the bytes l gained (or lost) since it held before bytes.
-// tl.mu must be held; the caller calls cache.trim once it is released.
-func (tl *threadLists) grew(l *itemList, before int) {
-	if d := int64(len(l.b) - before); d != 0 && !tl.gone {
+// grew counts what l gained (or lost) since it cost before. tl.mu must be
+// held; the caller calls cache.trim once it is released.
+func (tl *threadLists) grew(l *itemList, before int64) {
+	if d := l.cost() - before; d != 0 && !tl.gone {
 		tl.size += d
 		tl.cache.bytes.Add(d)
 	}
+}
+
+// cost estimates the memory l takes: its encoded bytes, about as much
+// again for what the decoded items point to (strings and slices decode
+// from bytes of about their size), the items themselves and their ends.
+func (l *itemList) cost() int64 {
+	return int64(2*len(l.b)) + int64(len(l.ends))*(int64(l.items.Type().Elem().Size())+8)
 }
 
 func (tl *threadLists) list(f *field) *itemList {
@@ -147,7 +187,7 @@ func (tl *threadLists) read(f *field, b []byte) (reflect.Value, []byte, error) {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
 	l := tl.list(f)
-	defer tl.grew(l, len(l.b))
+	defer tl.grew(l, l.cost())
 	return l.read(f, b)
 }
 
@@ -176,6 +216,15 @@ func (l *itemList) read(f *field, b []byte) (reflect.Value, []byte, error) {
 		l.items = l.items.Slice3(0, k, k)
 		l.ends = l.ends[:k]
 	}
+	if start == 0 {
+		// Nothing of b was cached: keep b itself rather than a copy. It
+		// never changes (a saver's value, read-only), and it is clipped,
+		// so the next add moves to a buffer of the cache's own.
+		l.b, l.known = b[:len(b):len(b)], nil
+		l.items = items
+		l.ends = append(l.ends[:0], ends...)
+		return l.prefix(len(l.ends))
+	}
 	l.add(b[start:], items, ends)
 	return l.prefix(len(l.ends))
 }
@@ -194,7 +243,7 @@ func (tl *threadLists) extend(f *field, cur reflect.Value, curB, tail []byte) (v
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
 	l := tl.list(f)
-	defer tl.grew(l, len(l.b))
+	defer tl.grew(l, l.cost())
 	k := cur.Len()
 	if k > len(l.ends) || (k > 0 && cur.Pointer() != l.items.Pointer()) {
 		return v, nil, false, nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/jetgraph/jetgraph/message"
 )
@@ -250,11 +251,11 @@ func TestListCacheEvictsTheLeastRecentlyUsedThread(t *testing.T) {
 	t.Parallel()
 	var lc listCache
 	first := lc.thread("first")
-	for i := range maxCachedThreads {
+	for i := range DefaultListCacheThreads {
 		lc.thread(fmt.Sprint("t", i))
 	}
-	if lc.order.Len() != maxCachedThreads {
-		t.Fatalf("cache holds %d threads, want %d", lc.order.Len(), maxCachedThreads)
+	if lc.order.Len() != DefaultListCacheThreads {
+		t.Fatalf("cache holds %d threads, want %d", lc.order.Len(), DefaultListCacheThreads)
 	}
 	if lc.thread("first") == first {
 		t.Fatal("the least recently used thread was not evicted")
@@ -281,10 +282,109 @@ func TestListCacheEvictsThreadsPastItsByteBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, size := lc.order.Len(), lc.bytes.Load(); n != 1 || size != int64(len(b)) || size > maxCachedBytes {
-		t.Fatalf("cache holds %d threads, %d bytes; want the last thread only, %d bytes", n, size, len(b))
+	want := lc.threads["t3"].Value.(*threadLists).lists[f].cost()
+	if n, size := lc.order.Len(), lc.bytes.Load(); n != 1 || size != want || size < int64(len(b)) {
+		t.Fatalf("cache holds %d threads costing %d bytes; want the last thread only, %d bytes", n, size, want)
 	}
 	if _, ok := lc.threads["t3"]; !ok {
 		t.Fatal("the thread used last was evicted")
 	}
+}
+
+func TestListCacheStaysWithinItsByteBoundUnderManyThreads(t *testing.T) {
+	t.Parallel()
+	const bound = 256 << 10
+	lc := &listCache{maxThreads: 100000, maxBytes: bound}
+	f := &field{name: "ch", typ: messagesType, list: true, reducer: reducerMessages}
+	const threads, workers = 400, 4
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 5))
+			enc := map[int][]byte{} // each thread's list, as a saver would return it
+			for round := range 10 {
+				for i := w; i < threads; i += workers {
+					tl := lc.thread(fmt.Sprint("t", i))
+					cur, curB, err := tl.read(f, bytes.Clone(enc[i]))
+					if err == nil {
+						msg := message.AI(fmt.Sprintf("turn %d %s", round, bytes.Repeat([]byte("x"), 100+rng.IntN(200))))
+						msg.ID = fmt.Sprint("m", round)
+						upd := reflect.ValueOf([]message.Message{msg})
+						var updB []byte
+						if updB, err = f.encode(upd); err == nil {
+							cur, curB, err = f.reduce(tl, cur, curB, true, upd, updB)
+						}
+					}
+					if err == nil {
+						var fresh reflect.Value
+						if fresh, err = f.decode(curB); err == nil && !reflect.DeepEqual(cur.Interface(), fresh.Interface()) {
+							err = fmt.Errorf("thread %d: cached value differs from a fresh decode", i)
+						}
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					enc[i] = curB
+					// Each worker holds one thread, which may be past the bound
+					// while it is used, never by more than the threads in use.
+					if b := lc.bytes.Load(); b > bound+workers*64<<10 {
+						errs <- fmt.Errorf("the cache costs %d bytes, bound %d", b, bound)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	var sum int64
+	for e := lc.order.Front(); e != nil; e = e.Next() {
+		tl := e.Value.(*threadLists)
+		var cost int64
+		for _, l := range tl.lists {
+			cost += l.cost()
+		}
+		if cost != tl.size {
+			t.Fatalf("thread %s counts %d bytes, its lists cost %d", tl.key, tl.size, cost)
+		}
+		sum += cost
+	}
+	if b := lc.bytes.Load(); b != sum || b > bound || lc.order.Len() >= threads {
+		t.Fatalf("the cache holds %d of %d threads and counts %d bytes (its threads cost %d); want at most %d", lc.order.Len(), threads, b, sum, bound)
+	}
+}
+
+// A list read afresh is kept as the caller's memory (a saver's value,
+// read-only), not copied, and later reads of it compare nothing.
+func TestListCacheKeepsAFreshValueWithoutCopying(t *testing.T) {
+	t.Parallel()
+	c := setupCache(t, 4, messagesType, reducerMessages)
+	for range 10 {
+		c.reduce(reflect.ValueOf([]message.Message{c.message()}))
+	}
+	b := bytes.Clone(c.curB)
+	tl := new(listCache).thread("fresh")
+	v, cb, err := tl.read(c.f, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.check("fresh", v, b)
+	if unsafe.SliceData(cb) != unsafe.SliceData(b) || unsafe.SliceData(tl.lists[c.f].b) != unsafe.SliceData(b) {
+		t.Fatal("a fresh read copied the bytes it was given")
+	}
+	// Appending moves the cache to a buffer of its own: b never changes.
+	before := bytes.Clone(b)
+	c.tl, c.cur, c.curB = tl, v, cb
+	c.reduce(reflect.ValueOf([]message.Message{c.message()}))
+	if !bytes.Equal(b, before) {
+		t.Fatal("an append wrote into the caller's bytes")
+	}
+	c.untouched()
 }

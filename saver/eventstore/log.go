@@ -23,6 +23,9 @@ type Log interface {
 	// thread has none) and returns the new event's sequence. If the thread
 	// moved on, it appends nothing and returns an error that matches
 	// saver.ErrConflict (a *saver.ConflictError with both sequences).
+	// The caller never changes payload afterwards (the store encodes each
+	// event into memory of its own and keeps it), so a log that holds
+	// events in memory may keep payload rather than a copy.
 	Append(ctx context.Context, thread string, expect uint64, payload []byte) (uint64, error)
 	// Threads yields the id of every thread that has events.
 	Threads(ctx context.Context) iter.Seq2[string, error]

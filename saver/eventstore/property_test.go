@@ -460,6 +460,11 @@ func runFoldProperty(t *testing.T, log propLog, seed uint64, steps int) {
 	if or.IntN(3) == 0 {
 		opts.SnapshotInBackground = true // flushed before every check, so seeds replay
 	}
+	if or.IntN(3) == 0 {
+		// the writer's cache is bounded in bytes, from a few events to a few
+		// threads: eviction must never change what a reader sees
+		opts.MaxCacheBytes = 1 << (7 + or.IntN(8))
+	}
 	w := &propWorld{log: log, store: eventstore.New(log, opts)}
 	var done []string
 	blobs := 0 // the most blobs stored at once: out-of-line values were exercised

@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,13 @@ type Options struct {
 	// MaxThreads bounds how many folded threads are cached in memory.
 	// Defaults to 4096; a negative value caches every thread.
 	MaxThreads int
+	// MaxCacheBytes bounds the cached threads by the bytes they fold as
+	// stored (their events since the last seed, or their snapshot and the
+	// events after); least recently used threads are evicted first. A
+	// folded thread takes two to three times the bytes it counts (see
+	// cache.go). Defaults to DefaultMaxCacheBytes (128 MiB); a negative
+	// value bounds the cache by MaxThreads only.
+	MaxCacheBytes int64
 	// MaxRetries bounds how often a write is planned again after another
 	// writer moved the thread on. Defaults to 8.
 	MaxRetries int
@@ -55,10 +63,10 @@ type Store struct {
 	log  Log
 	opts Options
 
-	mu      sync.Mutex
-	threads map[string]*cached
-	bg      sync.WaitGroup // background snapshots
-	ret     *retention     // nil: threads never expire
+	mu    sync.Mutex
+	cache threadCache    // cache.go
+	bg    sync.WaitGroup // background snapshots
+	ret   *retention     // nil: threads never expire
 	// read counts the events folded from the log (see EventsRead).
 	read atomic.Uint64
 }
@@ -74,6 +82,11 @@ type cached struct {
 	// when unknown), so that a log replaced under the store is noticed.
 	lastSum uint32
 	act     activity // when the newest event was appended (Retention)
+
+	// The cache's (cache.go), guarded by Store.mu.
+	id      string
+	elem    *list.Element // nil once evicted
+	counted int64         // t's bytes as counted in the cache
 }
 
 var (
@@ -91,6 +104,9 @@ var (
 func New(log Log, opts Options) *Store {
 	if opts.MaxThreads == 0 {
 		opts.MaxThreads = 4096
+	}
+	if opts.MaxCacheBytes == 0 {
+		opts.MaxCacheBytes = DefaultMaxCacheBytes
 	}
 	if opts.MaxRetries == 0 {
 		opts.MaxRetries = 8
@@ -112,7 +128,7 @@ func New(log Log, opts Options) *Store {
 			opts.BlobThreshold = min(opts.BlobThreshold, l.MaxAppendBytes()/16)
 		}
 	}
-	s := &Store{log: log, opts: opts, threads: make(map[string]*cached)}
+	s := &Store{log: log, opts: opts}
 	s.startRetention()
 	return s
 }
@@ -152,21 +168,7 @@ func (s *Store) Log() Log { return s.log }
 func (s *Store) acquire(thread string) *cached {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.threads[thread]
-	if c == nil {
-		if s.opts.MaxThreads > 0 && len(s.threads) >= s.opts.MaxThreads {
-			for id, old := range s.threads { // evict one; the log stays the truth
-				if old.mu.TryLock() {
-					delete(s.threads, id)
-					old.mu.Unlock()
-					break
-				}
-			}
-		}
-		c = &cached{}
-		s.threads[thread] = c
-	}
-	return c
+	return s.cacheGet(thread)
 }
 
 // syncLog brings c up to the newest event of the thread. c.mu must be held.
@@ -274,6 +276,7 @@ func (s *Store) viewAt(ctx context.Context, thread string, fresh bool, synced *b
 	c := s.acquire(thread)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer s.account(c)
 	if fresh || c.t == nil {
 		if err := s.sync(ctx, c, thread); err != nil {
 			return err
@@ -301,6 +304,7 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 	c := s.acquire(thread)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer s.account(c)
 	fresh := false // c.t was brought up to date with the log in this call
 	for attempt := 0; ; attempt++ {
 		if c.t == nil || !fresh && attempt > 0 {
@@ -323,6 +327,7 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 					// entries (PlanCommit applied them) just get their
 					// sequence.
 					c.t.Settle(seq, recs)
+					c.t.AddStored(len(payload))
 					c.lastSum = checksum(payload)
 					s.maybeSnapshot(ctx, c, thread, len(payload))
 					return seq, nil
@@ -364,7 +369,7 @@ func (s *Store) encode(ctx context.Context, c *cached, thread string, recs []eve
 			return nil, fmt.Errorf("thread %q: a value of %d bytes: more than the %d allowed: %w", thread, n, s.opts.MaxValueBytes, saver.ErrTooLarge)
 		}
 	}
-	payload, err := event.EncodeCommit(recs)
+	payload, err := event.Encode(recs)
 	if err != nil {
 		return nil, fmt.Errorf("thread %q: %w", thread, err)
 	}

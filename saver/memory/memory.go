@@ -2,6 +2,13 @@
 // held in memory, folded by the same code as the durable savers, so a graph
 // means the same thing here as on SQLite, PostgreSQL or JetStream. Nothing
 // survives the process.
+//
+// The saver holds every thread's events, as stored: about the bytes a
+// durable saver would write. The folded state of a thread, which takes two
+// to three times that, is a cache of the threads used last, bounded as on
+// the durable savers (eventstore.Options: MaxThreads and MaxCacheBytes at
+// their defaults); a thread it evicted is folded again from its events when
+// next used, to the same state.
 package memory
 
 import (
@@ -24,9 +31,15 @@ type Saver struct {
 }
 
 // New returns an empty in-memory saver.
-func New() *Saver {
+func New() *Saver { return NewWithOptions(eventstore.Options{}) }
+
+// NewWithOptions returns an empty in-memory saver whose store is set up
+// with opts: MaxThreads and MaxCacheBytes bound the cache of folded
+// threads (negative values for both keep every thread folded, at two to
+// three times the memory).
+func NewWithOptions(opts eventstore.Options) *Saver {
 	l := NewLog()
-	return &Saver{Store: eventstore.New(l, eventstore.Options{MaxThreads: -1}), log: l}
+	return &Saver{Store: eventstore.New(l, opts), log: l}
 }
 
 // Log is an in-memory eventstore.Log: one slice of events per thread, with
@@ -98,7 +111,9 @@ func (l *Log) Append(_ context.Context, thread string, expect uint64, payload []
 	}
 	tl.last++
 	tl.idle = idleness{at: l.stamp()}
-	tl.events = append(tl.events, event.Event{Seq: tl.last, Payload: slices.Clone(payload)})
+	// Kept, not copied: callers never change a payload once appended (see
+	// eventstore.Log), and the store's cache shares these bytes.
+	tl.events = append(tl.events, event.Event{Seq: tl.last, Payload: payload})
 	return tl.last, nil
 }
 

@@ -14,6 +14,14 @@ func TestConformance(t *testing.T) {
 	savertest.Run(t, func(t *testing.T) saver.Saver { return memory.New() })
 }
 
+// With a cache of one thread, every other thread is folded again from its
+// events whenever it is used: the saver must behave the same.
+func TestConformanceWithATinyCache(t *testing.T) {
+	savertest.Run(t, func(t *testing.T) saver.Saver {
+		return memory.NewWithOptions(eventstore.Options{MaxThreads: 1, MaxCacheBytes: 1})
+	})
+}
+
 func TestLogConformance(t *testing.T) {
 	logtest.Run(t, func(t *testing.T) eventstore.Log { return memory.NewLog() })
 }

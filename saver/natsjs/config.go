@@ -30,6 +30,10 @@ type Config struct {
 	// MaxThreads bounds how many folded threads the saver keeps in memory.
 	// Defaults to 4096.
 	MaxThreads int
+	// MaxCacheBytes bounds the folded threads the saver keeps in memory by
+	// their stored bytes (eventstore.Options.MaxCacheBytes). Defaults to
+	// eventstore.DefaultMaxCacheBytes.
+	MaxCacheBytes int64
 	// Logger receives reports of corrupt events and unreadable snapshots.
 	// Defaults to slog.Default().
 	Logger *slog.Logger

@@ -90,6 +90,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Saver, error
 	}
 	s.Store = eventstore.New(log, eventstore.Options{
 		MaxThreads:           cfg.MaxThreads,
+		MaxCacheBytes:        cfg.MaxCacheBytes,
 		MinSnapshotBytes:     cfg.Projector.MinSnapshotBytes,
 		SnapshotInBackground: true,
 		Logger:               cfg.Logger,

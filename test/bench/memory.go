@@ -66,11 +66,18 @@ func memoryAt(ctx context.Context, name string, n int, o options, out *printer) 
 	if err != nil {
 		return err
 	}
-	out.print(map[string]any{
+	line := map[string]any{
 		"bench": "memory", "saver": name, "threads": n, "turns": memoryTurns, "invokes": n * memoryTurns,
 		"invokes_per_s": round(float64(n*memoryTurns)/elapsed.Seconds(), 0),
 		"heap_bytes":    heap, "heap_base_bytes": base, "rss_bytes": rss, "rss_base_bytes": baseRSS, "goroutines": runtime.NumGoroutine(),
-	})
+		"heap_per_thread": (int64(heap) - int64(base)) / int64(n),
+	}
+	// The savers over eventstore say what their thread cache holds: the
+	// threads and the stored bytes it counts against its bound.
+	if c, ok := b.saver.(interface{ CachedThreads() (int, int64) }); ok {
+		line["cached_threads"], line["cached_bytes"] = c.CachedThreads()
+	}
+	out.print(line)
 	runtime.KeepAlive(chain)
 	if o.memProfile != "" {
 		return writeHeapProfile(fmt.Sprintf("%s.%s.%d", o.memProfile, name, n))
