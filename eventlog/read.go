@@ -168,7 +168,11 @@ func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yie
 				return
 			}
 			from = seq + 1
-			if seq == to || md.NumPending == 0 {
+			// to is a message of the subject (its newest when the read
+			// began): the read ends there, never earlier on the server's
+			// pending count, so a cut-short read is an error, not a
+			// shorter log.
+			if seq >= to {
 				return
 			}
 		}
@@ -179,7 +183,21 @@ func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yie
 			yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
 			return
 		}
-		if n == 0 || ctx.Err() != nil {
+		if err := ctx.Err(); err != nil {
+			yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
+			return
+		}
+		if n == 0 {
+			// The subject's newest message is at to or later, so a fetch
+			// from from that brings nothing was cut short (a server went
+			// away mid-read, or the consumer is not known everywhere yet):
+			// ask again a few times, then an error, never a shorter log.
+			if unanswered < maxUnanswered {
+				unanswered++
+				backoff(ctx, time.Duration(unanswered)*10*time.Millisecond)
+				continue
+			}
+			yield(event.Event{}, fmt.Errorf("read %s from %d: nothing delivered before %d, the newest event", subj, from, to))
 			return
 		}
 	}

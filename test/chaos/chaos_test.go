@@ -209,7 +209,11 @@ func TestChaosUnderLoad(t *testing.T) {
 	c := newClient(t, url) // creates the streams and buckets at 3 replicas
 	args := []string{"--nats", url, "--listen", "", "--log-level", "info",
 		"--replicas", "3", "--log-replicas", "3", "--concurrency", "8",
-		"--ack-wait", "2s", "--max-deliver", "50", "--retry-delay", "50ms", "--drain-timeout", "5s"}
+		"--ack-wait", "2s", "--max-deliver", "50", "--retry-delay", "50ms", "--drain-timeout", "5s",
+		// The example nodes take microseconds: a run still going after
+		// 15 s is stuck (a read whose server was killed under it), and
+		// its task should go to another run before the resumes give up.
+		"--task-timeout", "15s"}
 	runners := make([]*proc, 3)
 	var allRunners []*proc // every process started, for their logs
 	for i := range runners {
