@@ -19,6 +19,7 @@ import (
 	"github.com/jetgraph/jetgraph/event"
 	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/graph"
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 	"github.com/jetgraph/jetgraph/runner"
 	"github.com/jetgraph/jetgraph/runner/examples"
 	"github.com/jetgraph/jetgraph/saver/memory"
@@ -204,8 +205,8 @@ func TestChaosUnderLoad(t *testing.T) {
 	inputs := rand.New(rand.NewPCG(uint64(s), 1))
 
 	began := time.Now()
-	nodes := startCluster(t)
-	url := clientURLs(nodes)
+	nodes := natsproc.Start(t, 3)
+	url := natsproc.URLs(nodes)
 	c := newClient(t, url) // creates the streams and buckets at 3 replicas
 	args := []string{"--nats", url, "--listen", "", "--log-level", "info",
 		"--replicas", "3", "--log-replicas", "3", "--concurrency", "8",
@@ -275,15 +276,15 @@ func TestChaosUnderLoad(t *testing.T) {
 		if rng.IntN(3) == 0 {
 			victim := nodes[rng.IntN(len(nodes))]
 			down := 500*time.Millisecond + time.Duration(rng.Int64N(int64(2500*time.Millisecond)))
-			t.Logf("chaos: SIGKILL server %s for %v", victim.name, down.Round(time.Millisecond))
-			victim.kill()
+			t.Logf("chaos: SIGKILL server %s for %v", victim.Name, down.Round(time.Millisecond))
+			victim.Kill()
 			serverKills++
 			timer := time.NewTimer(down) // the server stays down a while, even if the chaos ends
 			<-timer.C
 			hctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-			victim.restart(hctx)
+			victim.Restart(hctx)
 			for _, nd := range nodes {
-				nd.waitHealthy(hctx)
+				nd.WaitHealthy(hctx)
 			}
 			cancel()
 			continue

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 )
 
 var (
@@ -14,13 +16,8 @@ var (
 	dumpDir  = flag.String("chaos.dump", "", "when a thread does not resume, write the runners' logs and goroutine stacks (SIGQUIT) to this directory")
 )
 
-// binDir holds the binaries the tests build; TestMain removes it.
-var binDir string
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	natsproc.RemoveBinaries()
 	os.Exit(code)
 }

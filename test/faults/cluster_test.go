@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jetgraph/jetgraph/eventlog"
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
 )
 
@@ -43,7 +44,7 @@ func natsSaver(t *testing.T, url string, cfg natsjs.Config) (*natsjs.Saver, jets
 }
 
 // streamLeader returns the node leading the event stream.
-func streamLeader(ctx context.Context, t *testing.T, js jetstream.JetStream, stream string, nodes []*natsNode) *natsNode {
+func streamLeader(ctx context.Context, t *testing.T, js jetstream.JetStream, stream string, nodes []*natsproc.Node) *natsproc.Node {
 	t.Helper()
 	st, err := js.Stream(ctx, stream)
 	if err != nil {
@@ -57,7 +58,7 @@ func streamLeader(ctx context.Context, t *testing.T, js jetstream.JetStream, str
 		t.Fatalf("stream %s has no cluster info", stream)
 	}
 	for _, nd := range nodes {
-		if nd.name == info.Cluster.Leader {
+		if nd.Name == info.Cluster.Leader {
 			return nd
 		}
 	}
@@ -100,9 +101,9 @@ func TestClusterNodeLossLosesNoAcknowledgedWrite(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Duration(*rounds)*3*time.Minute)
 	defer cancel()
-	nodes := startNATS(t, 3)
+	nodes := natsproc.Start(t, 3)
 	cfg := natsjs.Config{Log: eventlog.Config{Replicas: 3, Timeout: 2 * time.Second}}
-	s, js := natsSaver(t, clientURLs(nodes), cfg)
+	s, js := natsSaver(t, natsproc.URLs(nodes), cfg)
 
 	w := newWorkload(s, *threads, 30*time.Second, 30*time.Second)
 	w.start(ctx)
@@ -119,40 +120,40 @@ func TestClusterNodeLossLosesNoAcknowledgedWrite(t *testing.T) {
 		if follower == leader {
 			follower = nodes[(r+2)%len(nodes)]
 		}
-		for _, victim := range []*natsNode{follower, leader} {
-			t.Logf("round %d: killing %s (stream leader %s)", r, victim.name, leader.name)
+		for _, victim := range []*natsproc.Node{follower, leader} {
+			t.Logf("round %d: killing %s (stream leader %s)", r, victim.Name, leader.Name)
 			w.mu.Lock()
 			stallBefore := w.maxStall
 			w.mu.Unlock()
 			w.resetStall()
 			killed := time.Now()
-			victim.kill()
+			victim.Kill()
 			failovers++
 			if victim == leader {
-				to := waitNewLeader(ctx, t, js, "JETGRAPH", victim.name)
+				to := waitNewLeader(ctx, t, js, "JETGRAPH", victim.Name)
 				election := time.Since(killed)
 				maxElection = max(maxElection, election)
 				t.Logf("round %d: %s leads the stream %v after the kill", r, to, election.Round(time.Millisecond))
 			}
 			if err := w.waitAcks(ctx, *acksPer); err != nil {
-				t.Fatalf("with %s down: %v (%s)", victim.name, err, w.errCounts())
+				t.Fatalf("with %s down: %v (%s)", victim.Name, err, w.errCounts())
 			}
 			w.mu.Lock()
-			t.Logf("round %d: longest gap between acknowledged writes since %s was killed: %v", r, victim.name, w.maxStall.Round(time.Millisecond))
+			t.Logf("round %d: longest gap between acknowledged writes since %s was killed: %v", r, victim.Name, w.maxStall.Round(time.Millisecond))
 			w.maxStall = max(w.maxStall, stallBefore)
 			w.mu.Unlock()
-			victim.restart(ctx)
+			victim.Restart(ctx)
 			for _, nd := range nodes {
-				nd.waitHealthy(ctx)
+				nd.WaitHealthy(ctx)
 			}
 			if err := w.waitAcks(ctx, *acksPer); err != nil {
-				t.Fatalf("after %s came back: %v", victim.name, err)
+				t.Fatalf("after %s came back: %v", victim.Name, err)
 			}
 		}
 	}
 	w.finish(t)
 
-	fresh, _ := natsSaver(t, clientURLs(nodes), cfg)
+	fresh, _ := natsSaver(t, natsproc.URLs(nodes), cfg)
 	v := w.verify(ctx, fresh, repeatedEvents(fresh.Log()))
 	w.mu.Lock()
 	stall, others := w.maxStall, w.others

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 	"github.com/jetgraph/jetgraph/internal/pgtest"
 )
 
@@ -21,9 +22,7 @@ var (
 func TestMain(m *testing.M) {
 	before := runtime.NumGoroutine()
 	code := pgtest.Main(m)
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	natsproc.RemoveBinaries()
 	if code == 0 {
 		code = checkLeaks(before)
 	}

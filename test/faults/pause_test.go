@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jetgraph/jetgraph/eventlog"
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 	"github.com/jetgraph/jetgraph/saver/natsjs"
 )
 
@@ -19,9 +20,9 @@ func TestPausedServerTimesOutAndStoresRetriesOnce(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Duration(*rounds)*2*time.Minute)
 	defer cancel()
-	nodes := startNATS(t, 1)
+	nodes := natsproc.Start(t, 1)
 	cfg := natsjs.Config{Log: eventlog.Config{Timeout: 500 * time.Millisecond}}
-	s, _ := natsSaver(t, nodes[0].url(), cfg)
+	s, _ := natsSaver(t, nodes[0].URL(), cfg)
 
 	n := min(*threads, 20)
 	w := newWorkload(s, n, 30*time.Second, 30*time.Second)
@@ -32,12 +33,12 @@ func TestPausedServerTimesOutAndStoresRetriesOnce(t *testing.T) {
 	}
 	w.resetStall()
 	for r := range *rounds {
-		t.Logf("round %d: pausing %s", r, nodes[0].name)
-		nodes[0].signal(syscall.SIGSTOP)
+		t.Logf("round %d: pausing %s", r, nodes[0].Name)
+		nodes[0].Signal(syscall.SIGSTOP)
 		// Stay paused until every writer could have timed out once: the
 		// writers' errors say when.
 		err := w.waitErrors(ctx, n)
-		nodes[0].signal(syscall.SIGCONT)
+		nodes[0].Signal(syscall.SIGCONT)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +48,7 @@ func TestPausedServerTimesOutAndStoresRetriesOnce(t *testing.T) {
 	}
 	w.finish(t)
 
-	fresh, _ := natsSaver(t, nodes[0].url(), cfg)
+	fresh, _ := natsSaver(t, nodes[0].URL(), cfg)
 	v := w.verify(ctx, fresh, repeatedEvents(fresh.Log()))
 	w.mu.Lock()
 	stall, landed, others := w.maxStall, w.landed, w.others

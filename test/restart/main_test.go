@@ -9,13 +9,12 @@ import (
 	"os"
 	"testing"
 
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 	"github.com/jetgraph/jetgraph/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {
 	code := pgtest.Main(m)
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	natsproc.RemoveBinaries()
 	os.Exit(code)
 }

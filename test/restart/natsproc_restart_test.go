@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jetgraph/jetgraph/graph"
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 )
 
 // A nats-server process is killed with SIGKILL between step 3 and step 4
@@ -18,17 +19,17 @@ func TestNATSServerKilledBetweenStepsResumesWorkflow(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	p := startNATSProc(t, ctx)
-	s := natsSaver(t, ctx, p.url())
+	p := natsproc.Start(t, 1)[0]
+	s := natsSaver(t, ctx, p.URL())
 	w := newWorkflow(t, s, stopAtN4)
 	cfg := graph.Config{ThreadID: "long"}
 	w.runFirstHalf(t, ctx, cfg)
 
-	t.Logf("SIGKILL nats-server pid %d", p.pid())
-	p.kill()
+	t.Logf("SIGKILL nats-server pid %d", p.Pid())
+	p.Kill()
 	downCallFails(t, ctx, w)
-	p.start(ctx)
-	t.Logf("restarted nats-server as pid %d", p.pid())
+	p.Restart(ctx)
+	t.Logf("restarted nats-server as pid %d", p.Pid())
 
 	out, err := w.chain.Resume(ctx, cfg, graph.WaitIfBusy())
 	if err != nil {
@@ -49,8 +50,8 @@ func TestNATSServerKilledDuringStepResumesWorkflow(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	p := startNATSProc(t, ctx)
-	s := natsSaver(t, ctx, p.url())
+	p := natsproc.Start(t, 1)[0]
+	s := natsSaver(t, ctx, p.URL())
 	const lease = 2 * time.Second
 	w := newWorkflow(t, s, graph.WithRunLease(lease))
 	entered, gate := make(chan struct{}), make(chan struct{})
@@ -85,8 +86,8 @@ func TestNATSServerKilledDuringStepResumesWorkflow(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("n4 never started")
 	}
-	t.Logf("n4 running; SIGKILL nats-server pid %d", p.pid())
-	p.kill()
+	t.Logf("n4 running; SIGKILL nats-server pid %d", p.Pid())
+	p.Kill()
 	close(gate)
 	select {
 	case err := <-done:
@@ -101,8 +102,8 @@ func TestNATSServerKilledDuringStepResumesWorkflow(t *testing.T) {
 		t.Fatalf("run still going %v after its context's deadline", 5*time.Second)
 	}
 
-	p.start(ctx)
-	t.Logf("restarted nats-server as pid %d", p.pid())
+	p.Restart(ctx)
+	t.Logf("restarted nats-server as pid %d", p.Pid())
 	snap, err := w.chain.GetState(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

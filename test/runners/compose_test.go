@@ -1,7 +1,6 @@
 package runners_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,9 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 )
 
 // composeFile is the part of docker-compose.yml the test reads.
@@ -28,18 +28,12 @@ type composeFile struct {
 	Volumes map[string]any `yaml:"volumes"`
 }
 
-// buildTool builds a Go main package into the test binaries' directory.
-func buildTool(t *testing.T, pkg, name string) string {
+// buildTool builds a Go main package once per test binary.
+func buildTool(t *testing.T, pkg string) string {
 	t.Helper()
-	nodeRunner(t) // makes the directory
-	bin := filepath.Join(binDir, name)
-	if _, err := os.Stat(bin); err == nil {
-		return bin
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	bin, err := natsproc.Binary(pkg)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
@@ -101,8 +95,8 @@ func TestComposeFileMatchesTheBinaries(t *testing.T) {
 	if err := yaml.Unmarshal(b, &cf); err != nil {
 		t.Fatalf("docker-compose.yml: %v", err)
 	}
-	natsFlags := helpFlags(t, buildTool(t, "github.com/nats-io/nats-server/v2", "nats-server"), "--help")
-	jetgraphBin := buildTool(t, "github.com/jetgraph/jetgraph/cmd/jetgraph", "jetgraph")
+	natsFlags := helpFlags(t, buildTool(t, natsproc.ServerPkg), "--help")
+	jetgraphBin := buildTool(t, "github.com/jetgraph/jetgraph/cmd/jetgraph")
 	runnerFlags := helpFlags(t, nodeRunner(t), "--help")
 	startFlags := helpFlags(t, nodeRunner(t), "start", "--help")
 	for _, f := range []struct {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 	"github.com/jetgraph/jetgraph/natsembed/natstest"
 )
 
@@ -14,19 +15,8 @@ var (
 	onCluster = flag.Bool("runners.cluster", false, "run the end-to-end test on a 3-node loopback JetStream cluster with 3 replicas")
 )
 
-var binDir string
-
-// tempDir is where the test binaries are built; TestMain removes it.
-func tempDir() (string, error) {
-	d, err := os.MkdirTemp("", "node-runner-test-")
-	binDir = d
-	return d, err
-}
-
 func TestMain(m *testing.M) {
 	code := natstest.Main(m)
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	natsproc.RemoveBinaries()
 	os.Exit(code)
 }

@@ -2,49 +2,28 @@ package runners_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// nodeRunner builds cmd/node-runner once per test binary, into a test
-// directory of the first test that asks.
+// nodeRunner builds cmd/node-runner once per test binary.
 func nodeRunner(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := tempDir()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "node-runner")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", binPath, "github.com/jetgraph/jetgraph/cmd/node-runner").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build node-runner: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	bin, err := natsproc.Binary("github.com/jetgraph/jetgraph/cmd/node-runner")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binPath
+	return bin
 }
 
 // proc is a node-runner process.
