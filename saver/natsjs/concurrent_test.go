@@ -50,9 +50,16 @@ func TestManyConversationsAtOnceLoseNothing(t *testing.T) {
 				*said[thread] = append(*said[thread], text)
 				mu.Unlock()
 			}
+			// Every thread's entry exists before any goroutine starts: the
+			// map itself is then only read concurrently.
+			for i := range own {
+				said[fmt.Sprint("own-", i)] = new([]string)
+			}
+			for i := range shared {
+				said[fmt.Sprint("shared-", i)] = new([]string)
+			}
 			for i := range own {
 				thread := fmt.Sprint("own-", i)
-				said[thread] = new([]string)
 				wg.Go(func() {
 					for j := range turns {
 						invoke(a, thread, fmt.Sprintf("%s/%d", thread, j))
@@ -61,7 +68,6 @@ func TestManyConversationsAtOnceLoseNothing(t *testing.T) {
 			}
 			for i := range shared {
 				thread := fmt.Sprint("shared-", i)
-				said[thread] = new([]string)
 				for w, g := range []*graph.Graph[chatState]{a, b} {
 					wg.Go(func() {
 						for j := range turns {
