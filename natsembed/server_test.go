@@ -1,6 +1,7 @@
 package natsembed_test
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -61,8 +62,21 @@ func TestListeningServerHasLoopbackURL(t *testing.T) {
 
 func TestClusterReplicatesStream(t *testing.T) {
 	t.Parallel()
-	_, js := natstest.Cluster(t)
 	ctx := t.Context()
+	c, err := natsembed.StartCluster(ctx, t.TempDir(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	js, nc, err := c.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
 	s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "R", Subjects: []string{"r.>"}, Replicas: 3})
 	if err != nil {
 		t.Fatal(err)

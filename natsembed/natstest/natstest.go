@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 	"github.com/jetgraph/jetgraph/natsembed"
 )
 
@@ -52,21 +53,44 @@ func Connect(t testing.TB, srv *natsembed.Server) jetstream.JetStream {
 	return js
 }
 
-// Cluster starts a 3-node loopback cluster and returns a JetStream handle
-// connected to it. Everything is stopped when the test ends.
-func Cluster(t testing.TB) (*natsembed.Cluster, jetstream.JetStream) {
+// Procs is a JetStream cluster of nats-server child processes.
+type Procs struct{ nodes []*natsproc.Node }
+
+// Cluster starts a 3-node loopback cluster of nats-server processes and
+// returns it with a JetStream handle connected to every node. Everything
+// is stopped when the test ends.
+//
+// The servers are processes, not in-process servers, as in production: and
+// the race detector of a test binary then checks jetgraph's code, not the
+// server's (nats-server v2.15.3 reads a clustered stream's per-subject
+// expectations without its lock, a race -race reports in whichever test
+// runs alongside).
+func Cluster(t testing.TB) (*Procs, jetstream.JetStream) {
 	t.Helper()
-	c, err := natsembed.StartCluster(t.Context(), t.TempDir(), 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { shutdown(t, c.Shutdown) })
-	js, nc, err := c.JetStream(nats.Timeout(10 * time.Second))
+	p := &Procs{nodes: natsproc.Start(t, 3)}
+	return p, p.Connect(t)
+}
+
+// URL returns every node's client URL, comma separated.
+func (p *Procs) URL() string { return natsproc.URLs(p.nodes) }
+
+// NodeURL returns node i's client URL.
+func (p *Procs) NodeURL(i int) string { return p.nodes[i].URL() }
+
+// Connect returns a JetStream handle on a new connection to the cluster,
+// closed when the test ends.
+func (p *Procs) Connect(t testing.TB) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(p.URL(), nats.Name("jetgraph-test"), nats.MaxReconnects(-1), nats.Timeout(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	return c, js
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }
 
 func shutdown(t testing.TB, stop func(context.Context) error) {
@@ -83,6 +107,7 @@ func shutdown(t testing.TB, stop func(context.Context) error) {
 func Main(m *testing.M) int {
 	before := len(goroutines())
 	code := m.Run()
+	natsproc.RemoveBinaries()
 	if code != 0 {
 		return code
 	}

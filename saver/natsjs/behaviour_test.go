@@ -180,12 +180,7 @@ func TestTwoClientsRacingOnAReplicatedThreadOneConflicts(t *testing.T) {
 		t.Skip("starts a 3-node cluster")
 	}
 	c, js := natstest.Cluster(t)
-	js2, nc, err := c.JetStream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	race(t, js, js2, isolated(3))
+	race(t, js, c.Connect(t), isolated(3))
 }
 
 // race has two savers on separate connections, both having read the head,
