@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -46,7 +47,7 @@ func OpenSnapshots(ctx context.Context, log *eventlog.Log, cfg Config) (*Snapsho
 	if err := cfg.validate(maxPayload); err != nil {
 		return nil, err
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, st, err := eventlog.OpenBucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      cfg.Bucket,
 		Description: "jetgraph thread snapshots (a cache of " + log.Config().Stream + ")",
 		History:     1,
@@ -54,11 +55,7 @@ func OpenSnapshots(ctx context.Context, log *eventlog.Log, cfg Config) (*Snapsho
 		Replicas:    cfg.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create bucket %s: %w", cfg.Bucket, err)
-	}
-	st, err := js.Stream(ctx, "KV_"+cfg.Bucket)
-	if err != nil {
-		return nil, fmt.Errorf("bucket %s stream: %w", cfg.Bucket, err)
+		return nil, err
 	}
 	return &Snapshots{log: log, js: js, kv: kv, stream: st, bucket: cfg.Bucket, chunk: cfg.ChunkBytes}, nil
 }
@@ -145,8 +142,21 @@ func (s *Snapshots) checkReached(ctx context.Context, thread string, seq uint64)
 }
 
 // maxSaveAttempts bounds how often Save tries to store its manifest while
-// other writers replace the thread's snapshot with older ones.
-const maxSaveAttempts = 8
+// other writers replace the thread's snapshot with older ones, or a
+// replicated bucket is still applying the manifest's previous update.
+const maxSaveAttempts = 16
+
+// wait waits d, or until ctx ends: false then.
+func wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
 
 // Save stores data as the thread's snapshot at seq, unless a snapshot at
 // seq or later is already stored, and drops the one it replaces. A
@@ -199,7 +209,14 @@ func (s *Snapshots) Save(ctx context.Context, thread string, seq uint64, data []
 			return fmt.Errorf("save snapshot manifest of thread %q at %d: %w", thread, seq, err)
 		}
 		// Another writer stored a snapshot meanwhile: keep it if it is as
-		// new as ours, else replace it.
+		// new as ours, else replace it. A replicated bucket also refuses
+		// while the manifest's previous update is still being applied
+		// (JetStream 10164, no revision given); nothing signals when it
+		// is, so the next attempt waits a little longer.
+		if !wait(ctx, time.Duration(attempt)*time.Millisecond) {
+			_ = s.purgeChunks(context.WithoutCancel(ctx), tok, seq)
+			return fmt.Errorf("save snapshot manifest of thread %q at %d: %w", thread, seq, ctx.Err())
+		}
 		if old, rev, newer, err = s.replaceable(ctx, thread, tok, seq); err != nil {
 			_ = s.purgeChunks(ctx, tok, seq)
 			return fmt.Errorf("save snapshot of thread %q: %w", thread, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/graph"
 )
 
@@ -55,9 +56,13 @@ func openQueue(ctx context.Context, js jetstream.JetStream, names Names, replica
 	if err != nil {
 		return nil, fmt.Errorf("create task stream %s: %w", names.Stream, err)
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: names.Bindings, Replicas: replicas, Storage: jetstream.FileStorage})
+	// Replicated, the bucket's reads go to its leader: a binding another
+	// runner just stored is seen by the outbox that handles the thread's
+	// next event (a follower that had not applied it would have the event
+	// dropped as not dispatched).
+	kv, _, err := eventlog.OpenBucket(ctx, js, jetstream.KeyValueConfig{Bucket: names.Bindings, Replicas: replicas, Storage: jetstream.FileStorage})
 	if err != nil {
-		return nil, fmt.Errorf("create bindings bucket %s: %w", names.Bindings, err)
+		return nil, fmt.Errorf("bindings: %w", err)
 	}
 	return &queue{js: js, names: names, bindings: kv, bound: map[string]string{}}, nil
 }

@@ -34,18 +34,14 @@ var _ eventstore.BlobStore = (*blobStore)(nil)
 // openBlobs creates the bucket, or updates it, with the event stream's
 // storage and replicas.
 func openBlobs(ctx context.Context, js jetstream.JetStream, bucket string, log eventlog.Config) (*blobStore, error) {
-	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+	obs, st, err := eventlog.OpenObjects(ctx, js, jetstream.ObjectStoreConfig{
 		Bucket:      bucket,
 		Description: "jetgraph values kept out of line (of " + log.Stream + ")",
 		Storage:     log.Storage,
 		Replicas:    log.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create object bucket %s: %w", bucket, err)
-	}
-	st, err := js.Stream(ctx, "OBJ_"+bucket)
-	if err != nil {
-		return nil, fmt.Errorf("object bucket %s stream: %w", bucket, err)
+		return nil, err
 	}
 	return &blobStore{obs: obs, stream: st, bucket: bucket, prefix: log.Stream + "/"}, nil
 }

@@ -1,0 +1,82 @@
+package eventlog
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// OpenBucket creates the key-value bucket cfg names, or updates it, and
+// returns it with its stream. Only Bucket, Description, History, Storage and
+// Replicas of cfg are used.
+//
+// It builds the bucket's stream itself rather than through the library's
+// CreateOrUpdateKeyValue, for one reason: a replicated stream that allows
+// direct gets lets a follower answer a read before it has applied the
+// newest writes, so a read could miss a write acknowledged before it was
+// made (a snapshot manifest's revision, a thread's binding). A bucket with
+// more than one replica is made without direct gets, as the event stream
+// is, so every read goes to the stream leader; the library's own calls
+// would turn direct gets back on for every bucket they touch.
+func OpenBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, jetstream.Stream, error) {
+	history := max(int64(cfg.History), 1)
+	replicas := max(cfg.Replicas, 1)
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              "KV_" + cfg.Bucket,
+		Description:       cfg.Description,
+		Subjects:          []string{"$KV." + cfg.Bucket + ".>"},
+		MaxMsgsPerSubject: history,
+		MaxBytes:          -1,
+		MaxMsgSize:        -1,
+		MaxMsgs:           -1,
+		MaxConsumers:      -1,
+		Storage:           cfg.Storage,
+		Replicas:          replicas,
+		AllowRollup:       true,
+		DenyDelete:        true,
+		Duplicates:        2 * time.Minute,
+		AllowDirect:       replicas == 1,
+		Discard:           jetstream.DiscardNew,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("create bucket %s: %w", cfg.Bucket, err)
+	}
+	// The handle reads the stream's settings once: made after the update,
+	// it uses direct gets exactly when the stream allows them.
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, st, nil
+}
+
+// OpenObjects creates the object store cfg names, or updates it, and
+// returns it with its stream, for the reason OpenBucket gives: with more
+// than one replica, an object's description is read from the stream
+// leader, so an object stored just before an event that refers to it is
+// found by whoever reads the event. Only Bucket, Description, Storage and
+// Replicas of cfg are used.
+func OpenObjects(ctx context.Context, js jetstream.JetStream, cfg jetstream.ObjectStoreConfig) (jetstream.ObjectStore, jetstream.Stream, error) {
+	replicas := max(cfg.Replicas, 1)
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        "OBJ_" + cfg.Bucket,
+		Description: cfg.Description,
+		Subjects:    []string{"$O." + cfg.Bucket + ".C.>", "$O." + cfg.Bucket + ".M.>"},
+		MaxBytes:    -1,
+		Storage:     cfg.Storage,
+		Replicas:    replicas,
+		Discard:     jetstream.DiscardNew,
+		AllowRollup: true,
+		AllowDirect: replicas == 1,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("create object bucket %s: %w", cfg.Bucket, err)
+	}
+	obs, err := js.ObjectStore(ctx, cfg.Bucket)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open object bucket %s: %w", cfg.Bucket, err)
+	}
+	return obs, st, nil
+}
