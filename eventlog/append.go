@@ -152,7 +152,7 @@ func (l *Log) Append(ctx context.Context, thread string, expect uint64, payload 
 			backoff(ctx, time.Duration(attempt)*100*time.Millisecond)
 			continue
 		}
-		return 0, fmt.Errorf("append to thread %q after %d: %w", thread, expect, err)
+		return 0, fmt.Errorf("append to thread %q after %d: %w", thread, expect, Refused(l.nc, err, subj))
 	}
 }
 

@@ -41,7 +41,7 @@ func OpenBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyVa
 		Discard:           jetstream.DiscardNew,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("create bucket %s: %w", cfg.Bucket, err)
+		return nil, nil, fmt.Errorf("create bucket %s: %w", cfg.Bucket, Refused(js.Conn(), err, "KV_"+cfg.Bucket))
 	}
 	// The handle reads the stream's settings once: made after the update,
 	// it uses direct gets exactly when the stream allows them.
@@ -72,7 +72,7 @@ func OpenObjects(ctx context.Context, js jetstream.JetStream, cfg jetstream.Obje
 		AllowDirect: replicas == 1,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("create object bucket %s: %w", cfg.Bucket, err)
+		return nil, nil, fmt.Errorf("create object bucket %s: %w", cfg.Bucket, Refused(js.Conn(), err, "OBJ_"+cfg.Bucket))
 	}
 	obs, err := js.ObjectStore(ctx, cfg.Bucket)
 	if err != nil {

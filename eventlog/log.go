@@ -57,7 +57,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error) 
 	defer cancel()
 	stream, err := js.CreateOrUpdateStream(ctx, cfg.streamConfig())
 	if err != nil {
-		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, err)
+		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, Refused(js.Conn(), err, cfg.Stream))
 	}
 	nc := js.Conn()
 	return &Log{js: js, nc: nc, stream: stream, cfg: cfg, api: apiPrefix(js.Options()), sender: sender{nc: nc}}, nil

@@ -210,6 +210,10 @@ func TestTenantIsConfinedToItsOwnThreads(t *testing.T) {
 		if err == nil {
 			_ = s.Close(ctx)
 		}
+		// The saver says why: the server's refusal, not only a timeout.
+		if err != nil && !errors.Is(err, nats.ErrPermissionViolation) {
+			t.Errorf("opening a saver on b's names failed with %v, not a permission error", err)
+		}
 		return err
 	})
 
