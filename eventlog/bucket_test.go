@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jetgraph/jetgraph/eventlog"
@@ -26,18 +25,9 @@ func TestReplicatedBucketReadsSeeEveryAcknowledgedWrite(t *testing.T) {
 	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "b3", Replicas: 3}); err != nil {
 		t.Fatal(err)
 	}
-	conns := make([]jetstream.JetStream, 3)
 	kvs := make([]jetstream.KeyValue, 3)
 	for i := range kvs {
-		nc, err := nats.Connect(c.NodeURL(i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		if conns[i], err = jetstream.New(nc); err != nil {
-			t.Fatal(err)
-		}
-		kv, st, err := eventlog.OpenBucket(ctx, conns[i], jetstream.KeyValueConfig{Bucket: "b3", Replicas: 3})
+		kv, st, err := eventlog.OpenBucket(ctx, c.ConnectNode(t, i), jetstream.KeyValueConfig{Bucket: "b3", Replicas: 3})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,9 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/natsembed/natstest"
 	"github.com/jetgraph/jetgraph/projector"
@@ -31,15 +28,7 @@ func TestConcurrentSavesOnAReplicatedBucket(t *testing.T) {
 	reach(t, l, "t", writers*saves)
 	snaps := make([]*projector.Snapshots, writers)
 	for i := range snaps {
-		nc, err := nats.Connect(c.NodeURL(i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		js := c.ConnectNode(t, i)
 		li, err := eventlog.New(ctx, js, eventlog.Config{Replicas: 3})
 		if err != nil {
 			t.Fatal(err)

@@ -74,14 +74,24 @@ func Cluster(t testing.TB) (*Procs, jetstream.JetStream) {
 // URL returns every node's client URL, comma separated.
 func (p *Procs) URL() string { return natsproc.URLs(p.nodes) }
 
-// NodeURL returns node i's client URL.
-func (p *Procs) NodeURL(i int) string { return p.nodes[i].URL() }
-
 // Connect returns a JetStream handle on a new connection to the cluster,
 // closed when the test ends.
 func (p *Procs) Connect(t testing.TB) jetstream.JetStream {
 	t.Helper()
-	nc, err := nats.Connect(p.URL(), nats.Name("jetgraph-test"), nats.MaxReconnects(-1), nats.Timeout(10*time.Second))
+	return connectURL(t, p.URL())
+}
+
+// ConnectNode returns a JetStream handle on a new connection to node i
+// only, closed when the test ends: reads and writes through different
+// servers of one cluster.
+func (p *Procs) ConnectNode(t testing.TB, i int) jetstream.JetStream {
+	t.Helper()
+	return connectURL(t, p.nodes[i].URL())
+}
+
+func connectURL(t testing.TB, url string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.Name("jetgraph-test"), nats.MaxReconnects(-1), nats.Timeout(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
