@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/natsembed/natstest"
@@ -20,7 +21,10 @@ func TestConcurrentSavesOnAReplicatedBucket(t *testing.T) {
 	t.Parallel()
 	c, js := natstest.Cluster(t)
 	ctx := t.Context()
-	l, err := eventlog.New(ctx, js, eventlog.Config{Replicas: 3})
+	// Updating a replicated stream's settings goes through the cluster's
+	// meta leader, slow on a loaded machine: what is tested is Save.
+	logCfg := eventlog.Config{Replicas: 3, Timeout: 30 * time.Second}
+	l, err := eventlog.New(ctx, js, logCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +33,7 @@ func TestConcurrentSavesOnAReplicatedBucket(t *testing.T) {
 	snaps := make([]*projector.Snapshots, writers)
 	for i := range snaps {
 		js := c.ConnectNode(t, i)
-		li, err := eventlog.New(ctx, js, eventlog.Config{Replicas: 3})
+		li, err := eventlog.New(ctx, js, logCfg)
 		if err != nil {
 			t.Fatal(err)
 		}
