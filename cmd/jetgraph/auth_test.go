@@ -131,3 +131,22 @@ func TestServeTLS(t *testing.T) {
 		t.Fatalf("threads over TLS: %q", out)
 	}
 }
+
+// A PostgreSQL URL with a password in --saver is refused before anything
+// connects, pointing to where the password goes, and is not echoed.
+func TestPostgresPasswordInSaverFlagIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{
+		"postgres://app:pg-secret@127.0.0.1:1/db",
+		"postgresql://app@127.0.0.1:1/db?sslmode=disable&password=pg-secret",
+	} {
+		r := jg(t, nil, "", "threads", "--saver", u)
+		if r.code != 2 || !strings.Contains(r.stderr, "$PGPASSWORD") || strings.Contains(r.stderr+r.stdout, "pg-secret") {
+			t.Fatalf("--saver %s: %+v", u, r)
+		}
+	}
+	// Without a password it goes on to connect (and fails: nothing listens).
+	if r := jg(t, nil, "", "threads", "--saver", "postgres://app@127.0.0.1:1/db?connect_timeout=1"); r.code != 1 {
+		t.Fatalf("--saver without a password: %+v", r)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -45,6 +46,22 @@ func urlSecretError(flag string) error {
 	return usagef("%s: the NATS URL carries a password or token, which anyone on this machine can read in ps; "+
 		"put the user in $JETGRAPH_NATS_USER and the password in $JETGRAPH_NATS_PASSWORD or --nats-password-file "+
 		"(a token in $JETGRAPH_NATS_TOKEN), use --nats-creds or --nats-nkey, or pass the URL in $JETGRAPH_SAVER", flag)
+}
+
+// pgURLHasPassword reports whether u is a PostgreSQL URL with a password,
+// in its user part or as a password parameter.
+func pgURLHasPassword(u string) bool {
+	lower := strings.ToLower(u)
+	if !strings.HasPrefix(lower, "postgres://") && !strings.HasPrefix(lower, "postgresql://") {
+		return false
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		// Unparsable: it might still hold one; say nothing of it.
+		return strings.Contains(lower, "password") || strings.Contains(u, "@")
+	}
+	_, hasPass := p.User.Password()
+	return hasPass || p.Query().Has("password")
 }
 
 // options returns the connection options the flags ask for. The

@@ -70,8 +70,15 @@ one line.`,
 		"data directory of the embedded JetStream server ($JETGRAPH_DATA)")
 	a.nats.register(root, a.env)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		if cmd.Flags().Changed("saver") && strings.HasPrefix(strings.ToLower(a.saver), "nats://") && natsjs.URLHasSecret(a.saver) {
+		if !cmd.Flags().Changed("saver") {
+			return nil
+		}
+		if strings.HasPrefix(strings.ToLower(a.saver), "nats://") && natsjs.URLHasSecret(a.saver) {
 			return urlSecretError("--saver")
+		}
+		if pgURLHasPassword(a.saver) {
+			return usagef("--saver: the PostgreSQL URL carries a password, which anyone on this machine can read in ps; " +
+				"put it in $PGPASSWORD or a password file ($PGPASSFILE, ~/.pgpass), or pass the URL in $JETGRAPH_SAVER")
 		}
 		return nil
 	}
