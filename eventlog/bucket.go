@@ -8,6 +8,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// SetupTimeout bounds creating or updating a stream or bucket when the
+// caller's context does not end sooner (and the log's Timeout is not
+// longer). On a cluster, a stream's settings change through the meta
+// leader and then the stream's own group, which takes longer than a
+// request, and is done once, when a saver, projector or runner starts.
+const SetupTimeout = 30 * time.Second
+
 // OpenBucket creates the key-value bucket cfg names, or updates it, and
 // returns it with its stream. Only Bucket, Description, History, Storage and
 // Replicas of cfg are used.
@@ -21,6 +28,8 @@ import (
 // is, so every read goes to the stream leader; the library's own calls
 // would turn direct gets back on for every bucket they touch.
 func OpenBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, jetstream.Stream, error) {
+	ctx, cancel := context.WithTimeout(ctx, SetupTimeout)
+	defer cancel()
 	history := max(int64(cfg.History), 1)
 	replicas := max(cfg.Replicas, 1)
 	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
@@ -59,6 +68,8 @@ func OpenBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyVa
 // found by whoever reads the event. Only Bucket, Description, Storage and
 // Replicas of cfg are used.
 func OpenObjects(ctx context.Context, js jetstream.JetStream, cfg jetstream.ObjectStoreConfig) (jetstream.ObjectStore, jetstream.Stream, error) {
+	ctx, cancel := context.WithTimeout(ctx, SetupTimeout)
+	defer cancel()
 	replicas := max(cfg.Replicas, 1)
 	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        "OBJ_" + cfg.Bucket,

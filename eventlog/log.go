@@ -53,7 +53,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error) 
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, max(cfg.Timeout, SetupTimeout))
 	defer cancel()
 	stream, err := js.CreateOrUpdateStream(ctx, cfg.streamConfig())
 	if err != nil {

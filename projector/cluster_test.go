@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jetgraph/jetgraph/eventlog"
 	"github.com/jetgraph/jetgraph/natsembed/natstest"
@@ -21,9 +20,7 @@ func TestConcurrentSavesOnAReplicatedBucket(t *testing.T) {
 	t.Parallel()
 	c, js := natstest.Cluster(t)
 	ctx := t.Context()
-	// Updating a replicated stream's settings goes through the cluster's
-	// meta leader, slow on a loaded machine: what is tested is Save.
-	logCfg := eventlog.Config{Replicas: 3, Timeout: 30 * time.Second}
+	logCfg := eventlog.Config{Replicas: 3}
 	l, err := eventlog.New(ctx, js, logCfg)
 	if err != nil {
 		t.Fatal(err)

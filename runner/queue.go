@@ -46,6 +46,8 @@ func openQueue(ctx context.Context, js jetstream.JetStream, names Names, replica
 	if replicas == 0 {
 		replicas = 1
 	}
+	ctx, cancel := context.WithTimeout(ctx, eventlog.SetupTimeout)
+	defer cancel()
 	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:      names.Stream,
 		Subjects:  []string{names.Subject},
