@@ -46,22 +46,36 @@ func ResolveBlobs(recs []Record, get func(key string) ([]byte, error)) error {
 }
 
 func eachBlob(recs []Record, fn func(key string, data *[]byte) error) error {
+	return eachValue(recs, func(v slot) error {
+		if *v.key == "" {
+			return nil
+		}
+		return fn(*v.key, v.blob)
+	})
+}
+
+// slot is one value of a record: inline in *data, or out of line under
+// *key, with its bytes in memory in *blob.
+type slot struct {
+	data, blob *[]byte
+	key        *string
+}
+
+// eachValue calls fn with every value recs carry, in record order.
+func eachValue(recs []Record, fn func(slot) error) error {
 	cp := func(c *CheckpointRecord) error {
 		for i := range c.Values {
-			if d := &c.Values[i]; d.Blob != "" {
-				if err := fn(d.Blob, &d.blob); err != nil {
-					return err
-				}
+			d := &c.Values[i]
+			if err := fn(slot{data: &d.Data, blob: &d.blob, key: &d.Blob}); err != nil {
+				return err
 			}
 		}
 		return nil
 	}
 	ws := func(w []WriteRecord) error {
 		for i := range w {
-			if w[i].Blob != "" {
-				if err := fn(w[i].Blob, &w[i].blob); err != nil {
-					return err
-				}
+			if err := fn(slot{data: &w[i].Value, blob: &w[i].blob, key: &w[i].Blob}); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -89,6 +103,42 @@ func eachBlob(recs []Record, fn func(key string, data *[]byte) error) error {
 		}
 	}
 	return nil
+}
+
+// MinSpillBytes is the smallest value Spill moves out of line: below it,
+// the key that replaces a value is a good part of what it saves.
+const MinSpillBytes = 1 << 10
+
+// blobRefBytes is about what a value moved out of line still costs in its
+// record: its key.
+const blobRefBytes = 70
+
+// Spill moves the largest values recs carry inline out of line, as a
+// planner does with a value above its thread's BlobThreshold, until about
+// over bytes have left the records, and returns how many it moved: 0 when
+// none of MinSpillBytes or more is left. It is for a change whose values
+// are each below the threshold and together too large for one append (a
+// fork or a compaction seeds a thread with every value of its state in one
+// event). Values of equal size move in record order.
+func Spill(recs []Record, over int) int {
+	var inline []slot
+	_ = eachValue(recs, func(v slot) error {
+		if *v.key == "" && len(*v.data) >= MinSpillBytes {
+			inline = append(inline, v)
+		}
+		return nil
+	})
+	slices.SortStableFunc(inline, func(a, b slot) int { return len(*b.data) - len(*a.data) })
+	moved := 0
+	for _, v := range inline {
+		if over <= 0 {
+			break
+		}
+		over -= len(*v.data) - blobRefBytes
+		*v.key, *v.blob, *v.data = BlobKey(*v.data), *v.data, nil
+		moved++
+	}
+	return moved
 }
 
 // BlobKeys returns the keys of every out-of-line value t's state refers

@@ -318,9 +318,17 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 		if err == nil && len(recs) > 0 {
 			var payload []byte
 			recs[0].Thread = c.t.Binding()
-			if payload, err = s.encode(ctx, c, thread, recs); err == nil {
+			var spilled bool
+			if payload, spilled, err = s.encode(ctx, c, thread, recs); err == nil {
 				var seq uint64
-				if seq, err = s.log.Append(ctx, thread, base, payload); err == nil {
+				if seq, err = s.log.Append(ctx, thread, base, payload); err == nil && spilled && c.t.Provisional() {
+					// PlanCommit applied the records before values were
+					// moved out of line: a cold fold differs (its values
+					// are blobs). Fold the thread again on next access.
+					c.t = nil
+					return seq, nil
+				}
+				if err == nil {
 					// Planned records hold exactly what decoding the payload
 					// gives (the planners normalize them), so applying them
 					// leaves the cache equal to a cold fold; provisional
@@ -360,23 +368,37 @@ func (s *Store) write(ctx context.Context, thread string, plan func(t *event.Thr
 
 // encode checks the sizes of recs, encodes them and stores their
 // out-of-line values: every check comes first, so a refused write leaves
-// no blob behind. c.mu must be held.
-func (s *Store) encode(ctx context.Context, c *cached, thread string, recs []event.Record) ([]byte, error) {
+// no blob behind. An event too large for one append whose values are each
+// small enough to stay inline has its largest values moved out of line
+// (event.Spill); spilled says so. c.mu must be held.
+func (s *Store) encode(ctx context.Context, c *cached, thread string, recs []event.Record) (payload []byte, spilled bool, err error) {
 	blobs := event.Blobs(recs)
-	keys := slices.Sorted(maps.Keys(blobs))
-	for _, key := range keys {
-		if n := len(blobs[key]); n > s.opts.MaxValueBytes {
-			return nil, fmt.Errorf("thread %q: a value of %d bytes: more than the %d allowed: %w", thread, n, s.opts.MaxValueBytes, saver.ErrTooLarge)
+	for _, b := range blobs {
+		if n := len(b); n > s.opts.MaxValueBytes {
+			return nil, false, fmt.Errorf("thread %q: a value of %d bytes: more than the %d allowed: %w", thread, n, s.opts.MaxValueBytes, saver.ErrTooLarge)
 		}
 	}
-	payload, err := event.Encode(recs)
-	if err != nil {
-		return nil, fmt.Errorf("thread %q: %w", thread, err)
+	if payload, err = event.Encode(recs); err != nil {
+		return nil, false, fmt.Errorf("thread %q: %w", thread, err)
 	}
 	if l, ok := s.log.(AppendLimiter); ok && len(payload) > l.MaxAppendBytes() {
-		return nil, fmt.Errorf("thread %q: an event of %d bytes, more than the %d the log accepts in one append (%d values kept out of line): %w",
-			thread, len(payload), l.MaxAppendBytes(), len(blobs), saver.ErrTooLarge)
+		limit := l.MaxAppendBytes()
+		// Only a BlobStore's threads have a threshold.
+		for s.opts.BlobThreshold > 0 && len(payload) > limit && event.Spill(recs, len(payload)-limit) > 0 {
+			spilled = true
+			if payload, err = event.Encode(recs); err != nil {
+				return nil, false, fmt.Errorf("thread %q: %w", thread, err)
+			}
+		}
+		if spilled {
+			blobs = event.Blobs(recs)
+		}
+		if len(payload) > limit {
+			return nil, false, fmt.Errorf("thread %q: an event of %d bytes, more than the %d the log accepts in one append (%d values kept out of line): %w",
+				thread, len(payload), limit, len(blobs), saver.ErrTooLarge)
+		}
 	}
+	keys := slices.Sorted(maps.Keys(blobs))
 	if len(blobs) > 0 {
 		bs := s.log.(BlobStore) // only a BlobStore's threads have a threshold
 		// Keys the thread refers to are stored already, unless the planner
@@ -390,11 +412,11 @@ func (s *Store) encode(ctx context.Context, c *cached, thread string, recs []eve
 				continue
 			}
 			if err := bs.PutBlob(ctx, thread, key, blobs[key]); err != nil {
-				return nil, fmt.Errorf("thread %q: store value %s out of line: %w", thread, key, err)
+				return nil, false, fmt.Errorf("thread %q: store value %s out of line: %w", thread, key, err)
 			}
 		}
 	}
-	return payload, nil
+	return payload, spilled, nil
 }
 
 // SnapshotDue is the snapshot policy every snapshot writer follows: a new

@@ -257,7 +257,7 @@ func (s *Store) expireIfIdle(ctx context.Context, c *cached, thread string) (boo
 		return false, nil
 	}
 	recs[0].Thread = t.Binding()
-	payload, err := s.encode(ctx, c, thread, recs)
+	payload, _, err := s.encode(ctx, c, thread, recs) // a tombstone: no values
 	if err != nil {
 		return false, err
 	}

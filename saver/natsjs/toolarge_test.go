@@ -43,10 +43,11 @@ func msgs(t *testing.T, js jetstream.JetStream, stream string) uint64 {
 }
 
 // State too large for the JetStream saver on a stock server (1 MB max
-// payload): a value above the 64 MiB every saver accepts, and an event
-// whose in-line values outgrow a message. Each is an error matching
-// saver.ErrTooLarge that names the channel, its size and the limit;
-// nothing is stored (no event, no blob), and the thread reads as before.
+// payload): a value above the 64 MiB every saver accepts is an error
+// matching saver.ErrTooLarge that names the channel, its size and the
+// limit; nothing is stored (no event, no blob), and the thread reads as
+// before. An event whose in-line values outgrow a message is not too
+// large: its largest values go out of line.
 func TestStateTooLargeStoresNothing(t *testing.T) {
 	t.Parallel()
 	srv, js := natstest.ServerWith(t, natsembed.Options{MaxPayload: 1 << 20}) // a stock server's
@@ -100,16 +101,29 @@ func TestStateTooLargeStoresNothing(t *testing.T) {
 		}
 	}
 
-	// Each value fits in a message, and goes in the event; together they
-	// do not fit. A new out-of-line value comes with them.
-	mid := []byte(strings.Repeat("m", 60<<10))
-	wide := wideState{Out: []byte(strings.Repeat("p", 200<<10)),
-		C0: mid, C1: mid, C2: mid, C3: mid, C4: mid, C5: mid, C6: mid, C7: mid, C8: mid, C9: mid,
-		D0: mid, D1: mid, D2: mid, D3: mid, D4: mid, D5: mid, D6: mid, D7: mid, D8: mid, D9: mid}
-	refused("an event larger than a message", wide, "", s.EventLog().MaxAppendBytes())
-
 	// One value above the 64 MiB every saver stores, with a new
 	// out-of-line value beside it.
 	huge := wideState{Out: make([]byte, 64<<20+1), C0: []byte(strings.Repeat("q", 200<<10))}
 	refused("a value above 64 MiB", huge, "out", 64<<20)
+
+	// Each value fits in a message, and would go in the event; together
+	// they do not fit: the largest go out of line, and the step is stored.
+	mid := []byte(strings.Repeat("m", 60<<10))
+	wide := wideState{Out: []byte(strings.Repeat("p", 200<<10)),
+		C0: mid, C1: mid, C2: mid, C3: mid, C4: mid, C5: mid, C6: mid, C7: mid, C8: mid, C9: mid,
+		D0: mid, D1: mid, D2: mid, D3: mid, D4: mid, D5: mid, D6: mid, D7: mid, D8: mid, D9: mid}
+	if _, err := chain.UpdateState(ctx, thread, wide, "n"); err != nil {
+		t.Fatalf("an event larger than a message, of values that each fit: %v", err)
+	}
+	if b := msgs(t, raw, "OBJ_"+cfg.BlobBucket); b <= blobs {
+		t.Fatalf("the bucket holds %d blob messages, %d before: nothing went out of line", b, blobs)
+	}
+	after, err := g.Compile(graph.WithCheckpointer(reader(t, js, cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := after.GetState(ctx, thread)
+	if err != nil || string(st.Values.D9) != string(mid) || string(st.Values.Out) != string(wide.Out) {
+		t.Fatalf("a cold read after the wide step: %d and %d bytes (%v)", len(st.Values.D9), len(st.Values.Out), err)
+	}
 }
