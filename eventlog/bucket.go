@@ -15,6 +15,57 @@ import (
 // request, and is done once, when a saver, projector or runner starts.
 const SetupTimeout = 30 * time.Second
 
+// setupAttempt bounds one attempt of EnsureStream.
+const setupAttempt = 5 * time.Second
+
+// EnsureStream creates the stream cfg describes, or updates it to match,
+// and waits until it has a leader (WaitForLeader). An attempt that gets no
+// answer within a few seconds is made again, until ctx ends: the request
+// is idempotent, and in a cluster its answer can be lost while the meta
+// leader or the stream's leader changes.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	for {
+		actx, cancel := context.WithTimeout(ctx, setupAttempt)
+		st, err := js.CreateOrUpdateStream(actx, cfg)
+		cancel()
+		if err == nil {
+			return st, WaitForLeader(ctx, st)
+		}
+		if ctx.Err() != nil || !timedOut(err) {
+			return nil, err
+		}
+	}
+}
+
+// WaitForLeader returns once a replicated stream has a leader, polling
+// its info: a stream just created elects one a moment later, and until then
+// every write to it goes unanswered ("no response from stream"). Nothing
+// signals the election to a client without the advisory subjects'
+// permissions. A stream of one replica returns at once; ctx bounds the
+// wait.
+func WaitForLeader(ctx context.Context, st jetstream.Stream) error {
+	info := st.CachedInfo()
+	if info == nil || info.Config.Replicas <= 1 {
+		return nil
+	}
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
+		if info != nil && info.Cluster != nil && info.Cluster.Leader != "" {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("stream %s has no leader: %w", st.CachedInfo().Config.Name, ctx.Err())
+		case <-t.C:
+		}
+		var err error
+		if info, err = st.Info(ctx); err != nil {
+			info = nil
+		}
+	}
+}
+
 // OpenBucket creates the key-value bucket cfg names, or updates it, and
 // returns it with its stream. Only Bucket, Description, History, Storage and
 // Replicas of cfg are used.
@@ -32,7 +83,7 @@ func OpenBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyVa
 	defer cancel()
 	history := max(int64(cfg.History), 1)
 	replicas := max(cfg.Replicas, 1)
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	st, err := EnsureStream(ctx, js, jetstream.StreamConfig{
 		Name:              "KV_" + cfg.Bucket,
 		Description:       cfg.Description,
 		Subjects:          []string{"$KV." + cfg.Bucket + ".>"},
@@ -71,7 +122,7 @@ func OpenObjects(ctx context.Context, js jetstream.JetStream, cfg jetstream.Obje
 	ctx, cancel := context.WithTimeout(ctx, SetupTimeout)
 	defer cancel()
 	replicas := max(cfg.Replicas, 1)
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	st, err := EnsureStream(ctx, js, jetstream.StreamConfig{
 		Name:        "OBJ_" + cfg.Bucket,
 		Description: cfg.Description,
 		Subjects:    []string{"$O." + cfg.Bucket + ".C.>", "$O." + cfg.Bucket + ".M.>"},

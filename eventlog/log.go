@@ -55,7 +55,7 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Log, error) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, max(cfg.Timeout, SetupTimeout))
 	defer cancel()
-	stream, err := js.CreateOrUpdateStream(ctx, cfg.streamConfig())
+	stream, err := EnsureStream(ctx, js, cfg.streamConfig())
 	if err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", cfg.Stream, Refused(js.Conn(), err, cfg.Stream))
 	}

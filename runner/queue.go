@@ -48,7 +48,7 @@ func openQueue(ctx context.Context, js jetstream.JetStream, names Names, replica
 	}
 	ctx, cancel := context.WithTimeout(ctx, eventlog.SetupTimeout)
 	defer cancel()
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	_, err := eventlog.EnsureStream(ctx, js, jetstream.StreamConfig{
 		Name:      names.Stream,
 		Subjects:  []string{names.Subject},
 		Retention: jetstream.WorkQueuePolicy,
