@@ -216,7 +216,7 @@ func TestInvokeHonoursItsDeadlineAndResumeFinishes(t *testing.T) {
 	}
 	in := examples.FanState{Seed: 9, Rounds: 2}
 	cfg := graph.Config{ThreadID: "late runner"}
-	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
+	short, cancelShort := context.WithTimeout(ctx, 2*time.Second) // long enough to store the input on a loaded machine
 	defer cancelShort()
 	if _, err := client.Invoke(short, in, cfg); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("invoke with no runner: %v, want the deadline", err)
