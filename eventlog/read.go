@@ -102,24 +102,54 @@ func (l *Log) readLeader(ctx context.Context, subj string, from, to uint64, yiel
 	pages(ctx, subj, from, to, l.nextOne, yield)
 }
 
-// maxUnanswered bounds how often a read asks again when nobody answered:
-// in a cluster, a consumer just created is known to the other servers a
-// moment later, and nothing signals when.
-const maxUnanswered = 5
+// A read asks again when nobody answered, waiting a little longer each
+// time, until the log's Timeout has passed since the first time: in a
+// cluster, a consumer just created is known to the other servers a moment
+// later (longer on a loaded machine), and nothing signals when.
+const maxUnansweredWait = 250 * time.Millisecond
+
+// unanswered counts a read's unanswered requests.
+type unanswered struct {
+	n     int
+	first time.Time
+}
+
+// again waits before the next request and reports whether to send it:
+// false once the log's Timeout has passed since the first unanswered one.
+func (u *unanswered) again(ctx context.Context, timeout time.Duration) bool {
+	if u.n == 0 {
+		u.first = time.Now()
+	} else if time.Since(u.first) >= timeout {
+		return false
+	}
+	u.n++
+	backoff(ctx, min(time.Duration(u.n)*10*time.Millisecond, maxUnansweredWait))
+	return ctx.Err() == nil
+}
 
 // readOrdered streams [from, to] of subj through an ordered consumer.
 func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yield func(event.Event, error) bool) {
 	// Creating the consumer is a request like any other: bounded by
 	// Timeout. Its answer can be lost when a server dies, and the caller's
 	// context may have no deadline (a runner's task has minutes).
-	cctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
-	cons, err := l.stream.OrderedConsumer(cctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects:    []string{subj},
-		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:       from,
-		InactiveThreshold: orderedIdle,
-	})
-	cancel()
+	var (
+		cons jetstream.Consumer
+		err  error
+		miss unanswered
+	)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
+		cons, err = l.stream.OrderedConsumer(cctx, jetstream.OrderedConsumerConfig{
+			FilterSubjects:    []string{subj},
+			DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+			OptStartSeq:       from,
+			InactiveThreshold: orderedIdle,
+		})
+		cancel()
+		if err == nil || !errors.Is(err, nats.ErrNoResponders) || !miss.again(ctx, l.cfg.Timeout) {
+			break
+		}
+	}
 	if err != nil {
 		yield(event.Event{}, fmt.Errorf("read %s from %d: %w", subj, from, err))
 		return
@@ -134,16 +164,11 @@ func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yie
 			cancel()
 		}
 	}()
-	unanswered := 0
+	miss = unanswered{}
 	// askAgain reports whether a fetch that got nothing but err should be
 	// sent again, after waiting a little: nobody answered yet.
 	askAgain := func(err error) bool {
-		if unanswered >= maxUnanswered || !errors.Is(err, nats.ErrNoResponders) {
-			return false
-		}
-		unanswered++
-		backoff(ctx, time.Duration(unanswered)*10*time.Millisecond)
-		return true
+		return errors.Is(err, nats.ErrNoResponders) && miss.again(ctx, l.cfg.Timeout)
 	}
 	for {
 		batch, err := cons.FetchNoWait(readBatch) // everything up to to is stored already
@@ -192,9 +217,7 @@ func (l *Log) readOrdered(ctx context.Context, subj string, from, to uint64, yie
 			// from from that brings nothing was cut short (a server went
 			// away mid-read, or the consumer is not known everywhere yet):
 			// ask again a few times, then an error, never a shorter log.
-			if unanswered < maxUnanswered {
-				unanswered++
-				backoff(ctx, time.Duration(unanswered)*10*time.Millisecond)
+			if miss.again(ctx, l.cfg.Timeout) {
 				continue
 			}
 			yield(event.Event{}, fmt.Errorf("read %s from %d: nothing delivered before %d, the newest event", subj, from, to))
