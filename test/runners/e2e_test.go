@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jetgraph/jetgraph/graph"
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 	"github.com/jetgraph/jetgraph/natsembed"
 	"github.com/jetgraph/jetgraph/runner"
 	"github.com/jetgraph/jetgraph/runner/examples"
@@ -44,14 +45,13 @@ func setup(t *testing.T, runners int, args ...string) *cluster {
 		replicas = 1
 	)
 	if *onCluster {
-		cl, err := natsembed.StartCluster(ctx, t.TempDir(), 3)
-		if err != nil {
+		// nats-server processes, as the runners are: in the test binary,
+		// -race reports nats-server v2.15.3's own race (natstest.Cluster).
+		url, replicas = natsproc.URLs(natsproc.Start(t, 3)), 3
+		if nc, err = nats.Connect(url, nats.MaxReconnects(-1), nats.Timeout(10*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { shutdown(t, cl.Shutdown) })
-		url, replicas = cl.URL(), 3
-		js, nc, err = cl.JetStream(nats.Timeout(10 * time.Second))
-		if err != nil {
+		if js, err = jetstream.New(nc); err != nil {
 			t.Fatal(err)
 		}
 		args = append(args, "--replicas", "3", "--log-replicas", "3")
