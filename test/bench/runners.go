@@ -1,22 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jetgraph/jetgraph/graph"
+	"github.com/jetgraph/jetgraph/internal/natsproc"
 	"github.com/jetgraph/jetgraph/natsembed"
 	"github.com/jetgraph/jetgraph/runner"
 	"github.com/jetgraph/jetgraph/runner/examples"
@@ -66,14 +60,14 @@ func runnersPhase(ctx context.Context, o options, out *printer) (err error) {
 	}
 	args := []string{"--nats", srv.ClientURL(), "--listen", "127.0.0.1:0", "--ack-wait", o.runnerAckWait.String(),
 		"--retry-delay", "20ms"}
-	var procs []*runnerProc
+	var procs []*natsproc.Runner
 	defer func() {
 		for _, p := range procs {
-			p.stop()
+			_ = p.Stop(15 * time.Second)
 		}
 	}()
 	for n := 1; n <= 3; n++ {
-		p, err := startRunnerProc(ctx, bin, args)
+		p, err := natsproc.StartRunner(ctx, bin, args...)
 		if err != nil {
 			return err
 		}
@@ -125,7 +119,7 @@ func runnersThroughput(ctx context.Context, g *graph.Graph[examples.FanState], n
 // SIGKILLs a runner once one of the branches has been running on it for
 // 100 ms, and times how long after the kill the thread ends (the branch
 // runs again on another runner once the ack wait passes, then merge).
-func runnerFailover(ctx context.Context, g *graph.Graph[examples.FanState], procs []*runnerProc, o options, out *printer) error {
+func runnerFailover(ctx context.Context, g *graph.Graph[examples.FanState], procs []*natsproc.Runner, o options, out *printer) error {
 	const work = 300 * time.Millisecond
 	ctx, cancel := context.WithTimeout(ctx, o.runnerAckWait+30*time.Second)
 	defer cancel()
@@ -136,7 +130,7 @@ func runnerFailover(ctx context.Context, g *graph.Graph[examples.FanState], proc
 		doneAt = time.Now()
 		done <- err
 	}()
-	var victim *runnerProc
+	var victim *natsproc.Runner
 	for victim == nil {
 		select {
 		case err := <-done:
@@ -144,11 +138,11 @@ func runnerFailover(ctx context.Context, g *graph.Graph[examples.FanState], proc
 		case <-time.After(5 * time.Millisecond):
 		}
 		for _, p := range procs {
-			if v, err := p.metric(ctx, "jetgraph_runner_tasks_in_flight"); err == nil && v > 0 {
+			if v, err := p.Metric(ctx, "jetgraph_runner_tasks_in_flight"); err == nil && v > 0 {
 				// split and merge do not sleep: a task still in flight
 				// 100 ms on is a branch.
 				time.Sleep(100 * time.Millisecond)
-				if v, err := p.metric(ctx, "jetgraph_runner_tasks_in_flight"); err == nil && v > 0 {
+				if v, err := p.Metric(ctx, "jetgraph_runner_tasks_in_flight"); err == nil && v > 0 {
 					victim = p
 				}
 				break
@@ -156,7 +150,7 @@ func runnerFailover(ctx context.Context, g *graph.Graph[examples.FanState], proc
 		}
 	}
 	killedAt := time.Now()
-	if err := victim.kill(); err != nil {
+	if err := victim.Kill(); err != nil {
 		return err
 	}
 	if err := <-done; err != nil {
@@ -165,120 +159,4 @@ func runnerFailover(ctx context.Context, g *graph.Graph[examples.FanState], proc
 	out.printOrdered([]field{{"bench", "runner_failover"}, {"ack_wait_ms", o.runnerAckWait.Milliseconds()},
 		{"work_ms", work.Milliseconds()}, {"kill_to_done_ms", doneAt.Sub(killedAt).Milliseconds()}})
 	return nil
-}
-
-// runnerProc is a node-runner process.
-type runnerProc struct {
-	cmd  *exec.Cmd
-	http string        // address of /metrics
-	done chan struct{} // closed once the process exited and was reaped
-	mu   sync.Mutex
-	tail []string // its last log lines
-}
-
-// startRunnerProc starts bin with args and waits until it logs that it is
-// ready.
-func startRunnerProc(ctx context.Context, bin string, args []string) (*runnerProc, error) {
-	cmd := exec.Command(bin, args...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &runnerProc{cmd: cmd, done: make(chan struct{})}
-	ready := make(chan string, 1)
-	go func() {
-		defer close(p.done)
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			if p.tail = append(p.tail, line); len(p.tail) > 20 {
-				p.tail = p.tail[1:]
-			}
-			p.mu.Unlock()
-			if strings.Contains(line, `"node-runner ready"`) {
-				var rec struct {
-					HTTP string `json:"http"`
-				}
-				_ = json.Unmarshal([]byte(line), &rec)
-				ready <- rec.HTTP
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		_ = cmd.Wait()
-	}()
-	t := time.NewTimer(60 * time.Second)
-	defer t.Stop()
-	select {
-	case p.http = <-ready:
-		return p, nil
-	case <-p.done:
-		return nil, fmt.Errorf("node-runner exited before it was ready: %v\n%s", cmd.ProcessState, p.log())
-	case <-t.C:
-		p.stop()
-		return nil, fmt.Errorf("node-runner not ready within 60s\n%s", p.log())
-	case <-ctx.Done():
-		p.stop()
-		return nil, ctx.Err()
-	}
-}
-
-func (p *runnerProc) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Join(p.tail, "\n")
-}
-
-// kill sends SIGKILL to the process by its pid and waits until it is
-// reaped.
-func (p *runnerProc) kill() error {
-	if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		return fmt.Errorf("kill node-runner %d: %w", p.cmd.Process.Pid, err)
-	}
-	<-p.done
-	return nil
-}
-
-// stop sends SIGTERM to the process by its pid (it drains), then SIGKILL
-// after 15 s; it returns once the process is reaped.
-func (p *runnerProc) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = syscall.Kill(p.cmd.Process.Pid, syscall.SIGTERM)
-	t := time.NewTimer(15 * time.Second)
-	defer t.Stop()
-	select {
-	case <-p.done:
-	case <-t.C:
-		_ = syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
-}
-
-// metric returns the value of an unlabelled metric on the runner's
-// /metrics.
-func (p *runnerProc) metric(ctx context.Context, name string) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.http+"/metrics", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
-		}
-	}
-	return 0, fmt.Errorf("metric %s not on %s", name, p.http)
 }

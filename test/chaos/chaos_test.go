@@ -215,8 +215,8 @@ func TestChaosUnderLoad(t *testing.T) {
 		// 15 s is stuck (a read whose server was killed under it), and
 		// its task should go to another run before the resumes give up.
 		"--task-timeout", "15s"}
-	runners := make([]*proc, 3)
-	var allRunners []*proc // every process started, for their logs
+	runners := make([]*natsproc.Runner, 3)
+	var allRunners []*natsproc.Runner // every process started, for their logs
 	for i := range runners {
 		runners[i] = startRunner(t, args)
 		allRunners = append(allRunners, runners[i])
@@ -290,8 +290,10 @@ func TestChaosUnderLoad(t *testing.T) {
 			continue
 		}
 		i := rng.IntN(len(runners))
-		t.Logf("chaos: SIGKILL runner %d (pid %d)", i, runners[i].cmd.Process.Pid)
-		runners[i].kill(t)
+		t.Logf("chaos: SIGKILL runner %d (pid %d)", i, runners[i].Pid())
+		if err := runners[i].Kill(); err != nil {
+			t.Fatal(err)
+		}
 		runnerKills++
 		if rng.IntN(2) == 0 { // sometimes the runner stays away a while
 			timer := time.NewTimer(100*time.Millisecond + time.Duration(rng.Int64N(int64(time.Second))))
@@ -346,8 +348,8 @@ func TestChaosUnderLoad(t *testing.T) {
 				t.Errorf("thread %s does not resume: %v (during the chaos: %v)", th.id, err, th.err)
 				t.Logf("thread %s: %s", th.id, c.taskQueue(t.Context(), th.id))
 				for _, p := range allRunners {
-					for _, l := range p.problemsOf(`"` + th.id + `"`) {
-						t.Logf("runner %d: %s", p.cmd.Process.Pid, l)
+					for _, l := range p.Problems(`"` + th.id + `"`) {
+						t.Logf("runner %d: %s", p.Pid(), l)
 					}
 				}
 				return
@@ -359,11 +361,11 @@ func TestChaosUnderLoad(t *testing.T) {
 	wg.Wait()
 	if failed > 0 && *dumpDir != "" {
 		for _, p := range runners {
-			path := filepath.Join(*dumpDir, fmt.Sprintf("node-runner-%d.log", p.cmd.Process.Pid))
-			if err := p.dump(path); err != nil {
-				t.Logf("dump runner %d: %v", p.cmd.Process.Pid, err)
+			path := filepath.Join(*dumpDir, fmt.Sprintf("node-runner-%d.log", p.Pid()))
+			if err := p.Dump(path); err != nil {
+				t.Logf("dump runner %d: %v", p.Pid(), err)
 			} else {
-				t.Logf("runner %d: log and stacks in %s", p.cmd.Process.Pid, path)
+				t.Logf("runner %d: log and stacks in %s", p.Pid(), path)
 			}
 		}
 	}
@@ -417,8 +419,8 @@ func TestChaosUnderLoad(t *testing.T) {
 	// be: no thread is deleted here).
 	var notFound, dropped int
 	for _, p := range allRunners {
-		notFound += p.countLogged("checkpoint not found; the task runs again")
-		dropped += p.countLogged("dropping task")
+		notFound += len(p.Problems(`"msg":"checkpoint not found; the task runs again"`))
+		dropped += len(p.Problems(`"msg":"dropping task"`))
 	}
 	line := fmt.Sprintf("chaos: duration=%gs seed=%d threads=%d runner_kills=%d server_kills=%d finished=%d resumed=%d lost=%d duplicates=%d reexecuted_tasks=%d wrong=%d dropped_tasks=%d checkpoint_not_found=%d",
 		duration.Seconds(), s, len(threads), runnerKills, serverKills, finished, resumed, total.lost, total.duplicates, total.reexecuted, wrong, dropped, notFound)

@@ -30,7 +30,7 @@ type cluster struct {
 	url     string
 	saver   *natsjs.Saver
 	client  *graph.Graph[examples.FanState]
-	runners []*proc
+	runners []*natsproc.Runner
 	args    []string
 }
 
@@ -199,7 +199,9 @@ func TestRunnersSurviveKills(t *testing.T) {
 			}
 		}
 		i := rand.IntN(len(c.runners))
-		c.runners[i].kill(t)
+		if err := c.runners[i].Kill(); err != nil {
+			t.Fatal(err)
+		}
 		killed++
 		c.runners[i] = startRunner(t, c.url, c.args...)
 	}
@@ -218,9 +220,9 @@ func TestRunnersSurviveKills(t *testing.T) {
 		n, len(c.runners), killed, completed.Load(), dups, stranded.Load())
 	var redelivered, conflicts, steps float64
 	for _, p := range c.runners {
-		redelivered += p.metric(t, "jetgraph_runner_tasks_redelivered_total")
-		conflicts += p.metric(t, "jetgraph_runner_conflicts_total")
-		steps += p.metric(t, "jetgraph_runner_steps_committed_total")
+		redelivered += metric(t, p, "jetgraph_runner_tasks_redelivered_total")
+		conflicts += metric(t, p, "jetgraph_runner_conflicts_total")
+		steps += metric(t, p, "jetgraph_runner_steps_committed_total")
 	}
 	t.Logf("%d threads in %v; the runners alive at the end counted %v redeliveries, %v conflicts, %v steps committed",
 		n, elapsed.Round(time.Millisecond), redelivered, conflicts, steps)
@@ -273,8 +275,8 @@ func TestPoisonTaskFailsOnlyItsThread(t *testing.T) {
 	}
 	var failed, retried float64
 	for _, p := range c.runners {
-		failed += p.metric(t, "jetgraph_runner_tasks_failed_total")
-		retried += p.metric(t, "jetgraph_runner_tasks_retried_total")
+		failed += metric(t, p, "jetgraph_runner_tasks_failed_total")
+		retried += metric(t, p, "jetgraph_runner_tasks_retried_total")
 	}
 	t.Logf("poison: %q; metrics: tasks_failed=%v tasks_retried=%v", recorded, failed, retried)
 	if failed != 1 || retried != 2 {
