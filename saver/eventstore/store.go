@@ -609,6 +609,20 @@ func (s *Store) DeleteThread(ctx context.Context, threadID string) error {
 // refers to any more (on a BlobStore), so that nothing of what it removed
 // stays stored.
 func (s *Store) truncate(ctx context.Context, thread string, before uint64) error {
+	return s.dropBefore(ctx, thread, before, func() ([]string, error) {
+		var keep []string
+		err := s.view(ctx, thread, func(t *event.Thread) error {
+			keep = t.BlobKeys()
+			return nil
+		})
+		return keep, err
+	})
+}
+
+// dropBefore drops the thread's events before seq (on a Truncater), and
+// the out-of-line values (on a BlobStore) not among the keys keep returns,
+// read once the events are gone.
+func (s *Store) dropBefore(ctx context.Context, thread string, before uint64, keep func() ([]string, error)) error {
 	if tr, ok := s.log.(Truncater); ok {
 		if err := tr.Truncate(ctx, thread, before); err != nil {
 			return fmt.Errorf("thread %q: drop events before %d: %w", thread, before, err)
@@ -618,11 +632,8 @@ func (s *Store) truncate(ctx context.Context, thread string, before uint64) erro
 	if !ok {
 		return nil
 	}
-	var keep []string
-	if err := s.view(ctx, thread, func(t *event.Thread) error {
-		keep = t.BlobKeys()
-		return nil
-	}); err != nil {
+	kept, err := keep()
+	if err != nil {
 		return err
 	}
 	var drop []string
@@ -630,7 +641,7 @@ func (s *Store) truncate(ctx context.Context, thread string, before uint64) erro
 		if err != nil {
 			return fmt.Errorf("thread %q: list values kept out of line: %w", thread, err)
 		}
-		if _, ok := slices.BinarySearch(keep, key); !ok {
+		if _, ok := slices.BinarySearch(kept, key); !ok {
 			drop = append(drop, key)
 		}
 	}

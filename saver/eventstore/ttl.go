@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"slices"
 	"sync"
 	"time"
 
@@ -288,32 +287,7 @@ func (s *Store) expireIfIdle(ctx context.Context, c *cached, thread string) (boo
 // events before the tombstone at seq and the out-of-line values t no
 // longer refers to.
 func (s *Store) dropExpired(ctx context.Context, t *event.Thread, thread string, seq uint64) error {
-	if tr, ok := s.log.(Truncater); ok {
-		if err := tr.Truncate(ctx, thread, seq); err != nil {
-			return fmt.Errorf("thread %q: drop events before %d: %w", thread, seq, err)
-		}
-	}
-	bs, ok := s.log.(BlobStore)
-	if !ok {
-		return nil
-	}
-	keep := t.BlobKeys()
-	var drop []string
-	for key, err := range bs.Blobs(ctx, thread) {
-		if err != nil {
-			return fmt.Errorf("thread %q: list values kept out of line: %w", thread, err)
-		}
-		if _, ok := slices.BinarySearch(keep, key); !ok {
-			drop = append(drop, key)
-		}
-	}
-	if len(drop) == 0 {
-		return nil
-	}
-	if err := bs.DeleteBlobs(ctx, thread, drop); err != nil {
-		return fmt.Errorf("thread %q: drop values kept out of line: %w", thread, err)
-	}
-	return nil
+	return s.dropBefore(ctx, thread, seq, func() ([]string, error) { return t.BlobKeys(), nil })
 }
 
 // Retention returns the store's Retention as configured (zero TTL: threads

@@ -230,22 +230,24 @@ func (l *Log) appendOne(c *groupcommit.Call[appendReq, bool]) {
 // Threads implements eventstore.Log. The ids are read before the first is
 // yielded, so the caller may query the log while it iterates.
 func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
+	return ids(ctx, l.pool, l.q.threads)
+}
+
+// ids runs query, which selects thread ids, and yields them once every row
+// is read.
+func ids(ctx context.Context, pool *pgxpool.Pool, query string, args ...any) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		rows, err := l.pool.Query(ctx, l.q.threads)
-		var ids []string
+		rows, err := pool.Query(ctx, query, args...)
+		var ids [][]byte
 		if err == nil {
-			ids, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
-				var b []byte
-				err := r.Scan(&b)
-				return string(b), err
-			})
+			ids, err = pgx.CollectRows(rows, pgx.RowTo[[]byte])
 		}
 		if err != nil {
 			yield("", mapErr(err))
 			return
 		}
 		for _, id := range ids {
-			if !yield(id, nil) {
+			if !yield(string(id), nil) {
 				return
 			}
 		}

@@ -60,23 +60,7 @@ func (l *activityLog) LastAppend(ctx context.Context, thread string) (uint64, ti
 // Idle implements eventstore.Activity. The ids are read before the first
 // is yielded.
 func (l *activityLog) Idle(ctx context.Context, cutoff time.Time) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
-		rows, err := l.pool.Query(ctx, l.idle, cutoff)
-		if err != nil {
-			yield("", mapErr(err))
-			return
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-		if err != nil {
-			yield("", mapErr(err))
-			return
-		}
-		for _, id := range ids {
-			if !yield(string(id), nil) {
-				return
-			}
-		}
-	}
+	return ids(ctx, l.pool, l.idle, cutoff)
 }
 
 // Forget implements eventstore.IdleForgetter.

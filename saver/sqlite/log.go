@@ -202,8 +202,14 @@ func appendResult(thread string, stored bool, err error) (bool, error) {
 // Threads implements eventstore.Log. The ids are read before the first is
 // yielded, so the caller may query the log while it iterates.
 func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
+	return l.ids(ctx, `SELECT DISTINCT thread FROM jetgraph_events ORDER BY thread`)
+}
+
+// ids runs query, which selects thread ids, and yields them once every row
+// is read.
+func (l *Log) ids(ctx context.Context, query string, args ...any) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		ids, err := l.threads(ctx)
+		ids, err := l.collect(ctx, query, args...)
 		if err != nil {
 			yield("", err)
 			return
@@ -216,8 +222,8 @@ func (l *Log) Threads(ctx context.Context) iter.Seq2[string, error] {
 	}
 }
 
-func (l *Log) threads(ctx context.Context) ([]string, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT DISTINCT thread FROM jetgraph_events ORDER BY thread`)
+func (l *Log) collect(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := l.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -82,36 +82,7 @@ func (l *Log) LastAppend(ctx context.Context, thread string) (uint64, time.Time,
 // Idle implements eventstore.Activity. The ids are read before the first
 // is yielded.
 func (l *Log) Idle(ctx context.Context, cutoff time.Time) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
-		ids, err := l.idle(ctx, cutoff)
-		if err != nil {
-			yield("", err)
-			return
-		}
-		for _, id := range ids {
-			if !yield(id, nil) {
-				return
-			}
-		}
-	}
-}
-
-func (l *Log) idle(ctx context.Context, cutoff time.Time) ([]string, error) {
-	rows, err := l.db.QueryContext(ctx,
-		`SELECT thread FROM jetgraph_activity WHERE forgot = 0 AND at < ? ORDER BY thread`, cutoff.UnixMilli())
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, mapErr(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, mapErr(rows.Err())
+	return l.ids(ctx, `SELECT thread FROM jetgraph_activity WHERE forgot = 0 AND at < ? ORDER BY thread`, cutoff.UnixMilli())
 }
 
 // Forget implements eventstore.IdleForgetter.
