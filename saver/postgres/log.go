@@ -79,6 +79,11 @@ func newLog(pool *pgxpool.Pool, schema string) *Log {
 func (l *Log) LastSeq(ctx context.Context, thread string) (uint64, error) {
 	var seq int64
 	err := l.pool.QueryRow(ctx, l.q.lastSeq, []byte(thread)).Scan(&seq)
+	// Under SERIALIZABLE even a read can lose the server's serialization
+	// check to concurrent appends; it changed nothing, so it is asked again.
+	for try := 1; isConflict(err) && try < maxReadTries && ctx.Err() == nil; try++ {
+		err = l.pool.QueryRow(ctx, l.q.lastSeq, []byte(thread)).Scan(&seq)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}
@@ -87,6 +92,10 @@ func (l *Log) LastSeq(ctx context.Context, thread string) (uint64, error) {
 	}
 	return uint64(seq), nil
 }
+
+// maxReadTries bounds how often LastSeq asks when its read loses a
+// serialization check.
+const maxReadTries = 5
 
 // Read implements eventstore.Log. It holds one connection while the caller
 // iterates.
